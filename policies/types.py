@@ -39,8 +39,14 @@ class Preferences:
     max_params_b: float | None = None
     min_release_date: date | None = None
     #: When no model satisfies the hard constraints: False raises ``NoFeasibleModel``,
-    #: True picks the best-utility model that still fits the context window.
+    #: True picks the best-utility model that still fits the context window (and still
+    #: honours ``allowed_models`` / ``blocked_models``, which are never relaxed).
     fallback_on_infeasible: bool = False
+    #: Price the request at ``max_tokens`` (worst case) instead of the predicted length.
+    worst_case_cost: bool = False
+    #: Target spend rate in USD/hour; the router's spend controller then steers
+    #: ``cost_weight`` online (``policies.spend``). ``decide`` itself ignores it.
+    target_usd_per_hour: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +84,5 @@ class Decision:
     reason: str
     fell_back: bool = False
     notes: tuple[str, ...] = field(default=())
+    #: When ``fell_back``: the constraint that removed the last strictly feasible model.
+    failed_constraint: str | None = None

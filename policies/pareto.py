@@ -1,0 +1,46 @@
+"""Exact Pareto front over (quality ↑, cost ↓, runtime ↓).
+
+Models per request are few (tens), so the plain O(m²) pairwise comparison is exact,
+branch-free in numpy and faster at this size than any O(m log m) sweep.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from policies.types import BoolArray, FloatArray
+
+
+def pareto_front(
+    quality: FloatArray,
+    cost: FloatArray,
+    runtime: FloatArray,
+    mask: BoolArray | None = None,
+) -> BoolArray:
+    """Return which models are not dominated.
+
+    Model ``j`` is dominated when some model ``i`` is at least as good on all three
+    objectives (quality ≥, cost ≤, runtime ≤) and strictly better on one. Exact
+    duplicates do not dominate each other, so every copy of a non-dominated point stays
+    on the front (deterministic; the policy's tie-break then picks by catalog order).
+
+    With ``mask``, only masked models take part: unmasked ones are never on the front
+    and never dominate anything. A NaN objective never dominates and is never dominated
+    by comparison; callers should mask such rows out.
+    """
+    q = np.asarray(quality, dtype=np.float64)
+    c = np.asarray(cost, dtype=np.float64)
+    r = np.asarray(runtime, dtype=np.float64)
+    # weakly[i, j]: i is at least as good as j everywhere.
+    q_ge = q[:, None] >= q[None, :]
+    c_le = c[:, None] <= c[None, :]
+    r_le = r[:, None] <= r[None, :]
+    weakly = q_ge & c_le & r_le
+    # With weakly[i, j] true, "not strictly better anywhere" means an exact tie.
+    tie = (q[:, None] == q[None, :]) & (c[:, None] == c[None, :]) & (r[:, None] == r[None, :])
+    dominates = weakly & ~tie
+    if mask is None:
+        return ~dominates.any(axis=0)
+    member = np.asarray(mask, dtype=np.bool_)
+    dominated = (dominates & member[:, None]).any(axis=0)
+    return member & ~dominated
