@@ -1,0 +1,1 @@
+"""Packaged replay data (``routerbench_replay.jsonl.gz``)."""
