@@ -125,7 +125,7 @@ def read_task(path: Path, task: str) -> Iterator[dict[str, Any]]:
 
 
 def dedupe_ids(records: list[dict[str, Any]]) -> None:
-    """Make ``id`` unique: RouterBench reuses a few sample ids for different prompts."""
+    """Make ``id`` unique (a safety net: in the shipped files only dropped rows reuse ids)."""
     seen: dict[str, int] = {}
     for record in records:
         count = seen.get(record["id"], 0)
