@@ -1,0 +1,62 @@
+# paretoroute — `make serve` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CONFIG ?=
+ARTIFACT ?=
+TORCH_VERSION := 2.13.0
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export LITELLM_TELEMETRY := False
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: serve test check lint format install install-dev services bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet torch==$(TORCH_VERSION)
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+serve: install
+	PARETOROUTE_HOST=$(HOST) PARETOROUTE_PORT=$(PORT) \
+	$(if $(CONFIG),PARETOROUTE_CATALOG=$(CONFIG)) $(if $(ARTIFACT),PARETOROUTE_ARTIFACT=$(ARTIFACT)) \
+	$(BIN)/paretoroute serve
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check router predictors policies tests bench scripts
+	$(BIN)/ruff format --check router predictors policies tests bench scripts
+
+check: lint
+	$(BIN)/mypy
+
+format: install-dev
+	$(BIN)/ruff format router predictors policies tests bench scripts
+	$(BIN)/ruff check --fix router predictors policies tests bench scripts
+
+bench: install-dev
+	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/decision_latency.py
+	$(BIN)/python bench/policy_latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

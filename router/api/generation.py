@@ -1,0 +1,89 @@
+"""``POST /v1/chat/completions`` and ``POST /v1/completions``: plan, forward, relay."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from router.api.openapi import ERROR_RESPONSES
+from router.errors import RouterError, UpstreamError
+from router.planning import Plan
+from router.schemas import ChatCompletionRequest, CompletionRequest
+from router.services import Services
+from router.upstream.base import Endpoint, Payload
+
+api = APIRouter(tags=["generation"])
+
+_DONE = b"data: [DONE]\n\n"
+
+
+def forward_body(body: ChatCompletionRequest | CompletionRequest) -> Payload:
+    """What the upstream receives: exactly the fields the caller sent, minus ``router``."""
+    return body.model_dump(exclude_unset=True, exclude={"router"})
+
+
+def _json(payload: Any, headers: dict[str, str]) -> Response:
+    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
+
+
+async def _sse(plan: Plan, first: Payload, rest: AsyncIterator[Payload]) -> AsyncIterator[bytes]:
+    name = plan.model.name
+    first["model"] = name
+    yield b"data: " + orjson.dumps(first) + b"\n\n"
+    try:
+        async for chunk in rest:
+            chunk["model"] = name
+            yield b"data: " + orjson.dumps(chunk) + b"\n\n"
+    except RouterError as error:
+        # Headers are gone; the OpenAI SDK raises on an ``error`` event in the stream.
+        yield b"data: " + orjson.dumps(error.to_body()) + b"\n\n"
+    yield _DONE
+
+
+async def _stream(services: Services, plan: Plan, endpoint: Endpoint, body: Payload) -> Response:
+    chunks = services.upstream.stream(plan.target, endpoint, body).__aiter__()
+    try:
+        first = await chunks.__anext__()
+    except StopAsyncIteration:
+        raise UpstreamError(f"model {plan.model.name!r} returned an empty stream") from None
+    return StreamingResponse(
+        _sse(plan, first, chunks), media_type="text/event-stream", headers=plan.headers()
+    )
+
+
+async def _generate(
+    request: Request, body: ChatCompletionRequest | CompletionRequest, endpoint: Endpoint
+) -> Response:
+    services: Services = request.app.state.services
+    plan = services.planner.plan(body, request.headers)
+    payload = forward_body(body)
+    if body.stream:
+        return await _stream(services, plan, endpoint, payload)
+    result = await services.upstream.complete(plan.target, endpoint, payload)
+    result["model"] = plan.model.name
+    return _json(result, plan.headers())
+
+
+@api.post(
+    "/v1/chat/completions",
+    responses={
+        200: {
+            "description": "A chat completion, or an SSE stream of chunks when stream=true.",
+            "content": {"application/json": {}, "text/event-stream": {}},
+        },
+        **ERROR_RESPONSES,
+    },
+)
+async def chat_completions(request: Request, body: ChatCompletionRequest) -> Response:
+    """Route (``model: "auto"`` or ``"auto:<profile>"``) or forward to a named model."""
+    return await _generate(request, body, "chat")
+
+
+@api.post("/v1/completions", responses=ERROR_RESPONSES)
+async def completions(request: Request, body: CompletionRequest) -> Response:
+    """Legacy text completions, routed like chat completions."""
+    return await _generate(request, body, "text")

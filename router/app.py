@@ -1,0 +1,81 @@
+"""The app factory. The request path, end to end::
+
+POST /v1/chat/completions
+  → BodySizeLimit (413)                                  router.edge
+  → ChatCompletionRequest validation (400)               router.schemas
+  → Planner.plan: model field → profile + preferences    router.preferences
+      → prompt tokens, Scorer.score (quality, length)    predictors
+      → estimate cost + runtime, decide                  policies
+  → Upstream.complete / stream                           router.upstream
+  → response with model rewritten + x-paretoroute-*     router.api.generation
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from predictors.base import Scorer
+from router.api import decision, generation, meta
+from router.catalog import Catalog
+from router.edge import BodySizeLimit, install_error_handlers
+from router.services import Services, build_services, configure_threads
+from router.settings import Settings
+from router.upstream.base import Upstream
+
+
+def _drop_422(app: FastAPI) -> None:
+    """FastAPI documents 422 for validation errors; this server answers 400 instead."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    upstream: Upstream | None = None,
+    scorer: Scorer | None = None,
+    catalog: Catalog | None = None,
+) -> FastAPI:
+    """A new, independent app. Injected collaborators replace the ones built from settings."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_threads(settings.compute_threads)
+        services: Services = build_services(
+            settings, catalog=catalog, scorer=scorer, upstream=upstream
+        )
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.upstream.aclose()
+
+    app = FastAPI(
+        title="paretoroute",
+        version="0.1.0",
+        summary="Cost-aware LLM router with an OpenAI-compatible API",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(generation.api)
+    app.include_router(decision.api)
+    app.include_router(meta.api)
+    _drop_422(app)
+    return app

@@ -1,0 +1,21 @@
+"""The ``paretoroute`` command line. Heavy imports happen inside each command."""
+
+from __future__ import annotations
+
+import typer
+
+from router.cli.serve import models, serve
+
+app = typer.Typer(
+    name="paretoroute",
+    help="Cost-aware LLM router with an OpenAI-compatible API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(serve)
+app.command()(models)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,141 @@
+"""The HTTP edge: body-size limit and the one place errors become responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from router.errors import InvalidRequestError, PayloadTooLargeError, RouterError
+
+logger = logging.getLogger(__name__)
+
+
+def error_response(error: RouterError, headers: dict[str, str] | None = None) -> Response:
+    """Render any ``RouterError`` in OpenAI's shape."""
+    return Response(
+        orjson.dumps(error.to_body()),
+        status_code=error.status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _param(loc: tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if p != "body"]
+    if not parts:
+        return None
+    text = parts[0]
+    for part in parts[1:]:
+        text += f"[{part}]" if part.isdigit() else f".{part}"
+    return text
+
+
+def validation_error(exc: RequestValidationError) -> InvalidRequestError:
+    """The first validation problem as an OpenAI ``invalid_request_error``."""
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    param = _param(tuple(first.get("loc", ())))
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        return InvalidRequestError(
+            "We could not parse the JSON body of your request: "
+            f"{first.get('ctx', {}).get('error', 'invalid JSON')}",
+            param=None,
+            code="invalid_json",
+        )
+    if kind == "missing":
+        message = f"Missing required parameter: {param!r}."
+    elif kind == "extra_forbidden":
+        message = f"Unrecognized request argument supplied: {param!r}."
+    else:
+        message = f"Invalid value for {param!r}: {first.get('msg')}."
+    return InvalidRequestError(message, param=param)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every failure, expected or not, to an OpenAI-shaped body; never a traceback."""
+
+    async def on_router_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RouterError)
+        return error_response(exc)
+
+    async def on_validation(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return error_response(validation_error(exc))
+
+    async def on_http(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc, BodyTooLarge):
+            return error_response(exc.error)
+        error = InvalidRequestError(str(exc.detail), code=f"http_{exc.status_code}")
+        response = error_response(error)
+        response.status_code = exc.status_code
+        return response
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(RouterError("The server had an internal error.", code="internal"))
+
+    app.add_exception_handler(RouterError, on_router_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+class BodySizeLimit:
+    """Pure ASGI middleware: 413 for bodies over ``max_bytes`` (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> PayloadTooLargeError:
+        return PayloadTooLargeError(
+            f"Request body exceeds the limit of {self.max_bytes} bytes.", param=None
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await error_response(self._too_large())(scope, receive, send)
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self._too_large())
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge as exc:
+            if not started:
+                await error_response(exc.error)(scope, receive, send)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while reading a body past the limit; FastAPI lets HTTP exceptions through."""
+
+    def __init__(self, error: PayloadTooLargeError) -> None:
+        super().__init__(status_code=413, detail=error.message)
+        self.error = error

@@ -1,0 +1,130 @@
+"""From a validated request to a plan: which model, why, what it should cost, which headers.
+
+A named catalog model is forwarded as asked (no scoring; its predicted cost uses the
+model's prior completion length). ``auto`` and ``auto:<profile>`` go through
+``ModelRouter.route``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from predictors.base import Prompt
+from predictors.tokens import count_message_tokens, count_tokens
+from router.catalog import BUILTIN_REPLAY, CatalogModel
+from router.errors import ModelUnavailableError
+from router.preferences import build_preferences, header_preferences, resolve_model_field
+from router.routing import ModelRouter, RoutingOutcome
+from router.schemas import ChatCompletionRequest, CompletionRequest
+from router.upstream.base import UpstreamTarget
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Where one request goes and what the router tells the caller about it."""
+
+    request_id: str
+    model: CatalogModel
+    target: UpstreamTarget
+    predicted_cost_usd: float
+    outcome: RoutingOutcome | None
+
+    def headers(self) -> dict[str, str]:
+        """The ``x-paretoroute-*`` response headers."""
+        headers = {
+            "x-paretoroute-model": self.model.name,
+            "x-paretoroute-request-id": self.request_id,
+            "x-paretoroute-predicted-cost-usd": f"{self.predicted_cost_usd:.8f}",
+            "x-paretoroute-decision-ms": "0.000",
+        }
+        if self.outcome is not None:
+            headers["x-paretoroute-decision-ms"] = f"{self.outcome.decision_ms:.3f}"
+            headers["x-paretoroute-profile"] = self.outcome.profile
+            if self.outcome.decision.fell_back:
+                failed = self.outcome.decision.failed_constraint or "constraints"
+                headers["x-paretoroute-fallback"] = f"no model met {failed}"
+        return headers
+
+
+def request_prompt(body: ChatCompletionRequest | CompletionRequest) -> tuple[Prompt, int]:
+    """The prompt the predictors see and its token count."""
+    if isinstance(body, ChatCompletionRequest):
+        messages = [m.model_dump(exclude_none=True) for m in body.messages]
+        return messages, count_message_tokens(messages)
+    text = body.prompt if isinstance(body.prompt, str) else "\n".join(body.prompt)
+    return text, count_tokens(text)
+
+
+def upstream_target(model: CatalogModel, timeout_s: float, reason: str) -> UpstreamTarget:
+    """How to call ``model``; 503 when its key variable is not set.
+
+    The built-in replay server gets the decision's reason in a header so its simulated
+    answers can say why the model was chosen.
+    """
+    if model.missing_key():
+        raise ModelUnavailableError(
+            f"Model {model.name!r} was chosen but its API key variable "
+            f"{model.config.api_key_env} is not set on the router.",
+            param="model",
+        )
+    headers: tuple[tuple[str, str], ...] = ()
+    if model.config.api_base == BUILTIN_REPLAY:
+        ascii_reason = reason.encode("ascii", "replace").decode("ascii")
+        headers = (("x-paretoroute-reason", ascii_reason[:1000]),)
+    return UpstreamTarget(
+        model=model.name,
+        litellm_model=model.config.litellm_model,
+        api_base=model.config.api_base,
+        api_key=model.api_key(),
+        timeout_s=timeout_s,
+        headers=headers,
+    )
+
+
+class Planner:
+    """Builds a ``Plan`` for each request; holds the per-catalog constants."""
+
+    def __init__(self, router: ModelRouter, prior_tokens: list[float], timeout_s: float) -> None:
+        self.router = router
+        self.catalog = router.catalog
+        self.prior_tokens = prior_tokens
+        self.timeout_s = timeout_s
+
+    def route(
+        self, body: ChatCompletionRequest | CompletionRequest, headers: Mapping[str, str]
+    ) -> tuple[RoutingOutcome | None, CatalogModel, float]:
+        """Decide (or take the named model); return the outcome, the model and its cost."""
+        prompt, prompt_tokens = request_prompt(body)
+        choice = resolve_model_field(body.model, self.catalog)
+        if choice.direct is not None:
+            costs = self.router.estimate(prompt_tokens, self.prior_tokens).cost_usd
+            index = self.catalog.models.index(choice.direct)
+            return None, choice.direct, float(costs[index])
+        profile, prefs = build_preferences(
+            choice, self.catalog, header_preferences(headers), body.router
+        )
+        outcome = self.router.route(
+            prompt,
+            prompt_tokens,
+            prefs,
+            profile=profile,
+            max_output_tokens=body.output_token_limit(),
+        )
+        index = outcome.decision.index
+        return outcome, self.catalog.models[index], float(outcome.table.cost_usd[index])
+
+    def plan(
+        self, body: ChatCompletionRequest | CompletionRequest, headers: Mapping[str, str]
+    ) -> Plan:
+        """The full plan, including the upstream target."""
+        outcome, model, cost = self.route(body, headers)
+        reason = outcome.decision.reason if outcome else "requested by name"
+        return Plan(
+            request_id=f"pr-{uuid.uuid4().hex}",
+            model=model,
+            target=upstream_target(model, self.timeout_s, reason),
+            predicted_cost_usd=cost,
+            outcome=outcome,
+        )

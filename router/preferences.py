@@ -1,0 +1,118 @@
+"""Turn the ``model`` field, profiles, headers and the ``router`` object into Preferences.
+
+Precedence, lowest first: the profile named by ``model`` (``auto`` = the catalog's
+``default_profile``; ``auto:cheap`` = profile ``cheap``) or by ``router.profile``, then
+``x-paretoroute-*`` request headers, then the body's ``router`` object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from policies.types import Preferences
+from router.catalog import Catalog, CatalogModel
+from router.errors import InvalidRequestError, UnknownModelError
+from router.schemas import RouterPreferences
+
+HEADER_PREFIX = "x-paretoroute-"
+AUTO = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """What the ``model`` field asked for: a catalog model directly, or a routing profile."""
+
+    direct: CatalogModel | None
+    profile: str
+
+
+def resolve_model_field(model: str, catalog: Catalog) -> ModelChoice:
+    """Map the request's ``model`` to a catalog model or a profile name."""
+    named = catalog.get(model)
+    if named is not None:
+        return ModelChoice(direct=named, profile="")
+    if model == AUTO:
+        return ModelChoice(direct=None, profile=catalog.default_profile or "")
+    if model.startswith(AUTO + ":"):
+        profile = model[len(AUTO) + 1 :]
+        if profile in catalog.profiles:
+            return ModelChoice(direct=None, profile=profile)
+    options = ", ".join([AUTO, *(f"auto:{p}" for p in catalog.profiles), *catalog.names()])
+    raise UnknownModelError(
+        f"The model {model!r} does not exist. Use one of: {options}", param="model"
+    )
+
+
+def header_preferences(headers: Mapping[str, str]) -> RouterPreferences | None:
+    """Preferences sent as ``x-paretoroute-<field>`` headers (``-`` for ``_``)."""
+    fields: dict[str, Any] = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered.startswith(HEADER_PREFIX):
+            fields[lowered[len(HEADER_PREFIX) :].replace("-", "_")] = value
+    if not fields:
+        return None
+    try:
+        return RouterPreferences.model_validate(fields)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        header = HEADER_PREFIX + field.replace("_", "-")
+        message = (
+            f"Unknown preference header {header!r}"
+            if first["type"] == "extra_forbidden"
+            else f"Invalid preference header {header!r}: {first['msg']}"
+        )
+        raise InvalidRequestError(message, param=header) from None
+
+
+def _to_policy(fields: Mapping[str, Any]) -> Preferences:
+    values = dict(fields)
+    wtp = values.pop("willingness_to_pay", None)
+    if wtp is not None and "cost_weight" not in values:
+        values["cost_weight"] = 1.0 / wtp
+    for key in ("allowed_models", "blocked_models"):
+        if values.get(key) is not None:
+            values[key] = frozenset(values[key])
+    if "target_spend_usd_per_hour" in values:
+        values["target_usd_per_hour"] = values.pop("target_spend_usd_per_hour")
+    return Preferences(**values)
+
+
+def _check_models(fields: Mapping[str, Any], catalog: Catalog, source: str) -> None:
+    names = set(catalog.names())
+    for key in ("allowed_models", "blocked_models"):
+        unknown = sorted(set(fields.get(key) or ()) - names)
+        if unknown:
+            raise InvalidRequestError(
+                f"{key} names models that are not in the catalog: {unknown}",
+                param=f"{source}.{key}",
+            )
+
+
+def build_preferences(
+    choice: ModelChoice,
+    catalog: Catalog,
+    headers: RouterPreferences | None,
+    body: RouterPreferences | None,
+) -> tuple[str, Preferences]:
+    """The profile actually applied and the merged policy preferences."""
+    profile = (body.profile if body and body.profile else None) or (
+        headers.profile if headers and headers.profile else None
+    )
+    profile = profile or choice.profile
+    if profile and profile not in catalog.profiles:
+        raise InvalidRequestError(f"Unknown routing profile {profile!r}", param="router.profile")
+    merged: dict[str, Any] = dict(catalog.profiles[profile].explicit()) if profile else {}
+    for source, prefs in (("header", headers), ("router", body)):
+        if prefs is not None:
+            explicit = prefs.explicit()
+            _check_models(explicit, catalog, source)
+            if "willingness_to_pay" in explicit:
+                merged.pop("cost_weight", None)
+            merged.update(explicit)
+    return profile or AUTO, _to_policy(merged)

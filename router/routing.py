@@ -1,0 +1,155 @@
+"""The routing decision: prompt → scores → cost and runtime → candidate table → policy.
+
+``ModelRouter`` holds what is fixed for the life of a catalog (model cards, economics,
+the static columns of the candidate table) so a decision only does per-prompt work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from policies import CandidateTable, Decision, NoFeasibleModel, Preferences, decide
+from policies.cost import Estimates, estimate
+from policies.economics import ModelEconomics
+from policies.runtime import RuntimeEstimator
+from predictors.base import ModelCard, Prompt, Scorer, ScoreTable
+from router.catalog import Catalog, CatalogModel
+from router.errors import ContextLengthError, NoFeasibleModelError
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingOutcome:
+    """Everything one decision produced, for headers, ``/v1/route`` and logs."""
+
+    decision: Decision
+    table: CandidateTable
+    scores: ScoreTable
+    estimates: Estimates
+    prompt_tokens: int
+    profile: str
+    decision_ms: float
+
+
+def model_card(model: CatalogModel) -> ModelCard:
+    """What the predictors may know about a catalog model."""
+    config = model.config
+    return ModelCard(
+        name=config.name,
+        params_b=config.params_b,
+        release_date=config.release_date,
+        tags=tuple(config.tags),
+        is_local=model.is_local,
+    )
+
+
+def model_economics(model: CatalogModel) -> ModelEconomics:
+    """The cost-relevant facts of a catalog model."""
+    config = model.config
+    return ModelEconomics(
+        name=config.name,
+        input_usd_per_token=model.input_usd_per_token,
+        output_usd_per_token=model.output_usd_per_token,
+        usd_per_request=config.usd_per_request,
+        is_local=model.is_local,
+        params_b=config.params_b,
+        accelerator=config.accelerator,
+        context_window=model.context_window,
+    )
+
+
+def _ordinal(day: date | None) -> int:
+    return day.toordinal() if day else 0
+
+
+class ModelRouter:
+    """Scores every catalog model for a prompt and lets the policy choose."""
+
+    def __init__(
+        self, catalog: Catalog, scorer: Scorer, runtime: RuntimeEstimator | None = None
+    ) -> None:
+        self.catalog = catalog
+        self.scorer = scorer
+        self.cards = tuple(model_card(m) for m in catalog.models)
+        self.economics = tuple(model_economics(m) for m in catalog.models)
+        self.runtime = runtime or RuntimeEstimator.from_economics(self.economics)
+        self._models = catalog.names()
+        self._context = np.array([m.context_window for m in catalog.models], dtype=np.int64)
+        self._is_local = np.array([m.is_local for m in catalog.models], dtype=np.bool_)
+        self._params = np.array(
+            [m.config.params_b or np.nan for m in catalog.models], dtype=np.float64
+        )
+        self._release = np.array(
+            [_ordinal(m.config.release_date) for m in catalog.models], dtype=np.int64
+        )
+
+    def estimate(
+        self, prompt_tokens: int, completion_tokens: Sequence[float] | np.ndarray
+    ) -> Estimates:
+        """Predicted cost and runtime of every catalog model for one request."""
+        params = [self.runtime.params(m.name) for m in self.economics]
+        tokens = np.asarray(completion_tokens, dtype=np.float64)
+        return estimate(self.economics, params, prompt_tokens, tokens)
+
+    def route(
+        self,
+        prompt: Prompt,
+        prompt_tokens: int,
+        prefs: Preferences,
+        *,
+        profile: str,
+        max_output_tokens: int | None,
+    ) -> RoutingOutcome:
+        """Decide which model serves ``prompt``; raise a 4xx ``RouterError`` if none can."""
+        start = time.perf_counter()
+        scores = self.scorer.score([prompt], self.cards)
+        completion = scores.completion_tokens[0]
+        if max_output_tokens:
+            completion = (
+                np.full_like(completion, float(max_output_tokens))
+                if prefs.worst_case_cost
+                else np.minimum(completion, float(max_output_tokens))
+            )
+        estimates = self.estimate(prompt_tokens, completion)
+        table = CandidateTable(
+            models=self._models,
+            quality=scores.quality[0],
+            cost_usd=estimates.cost_usd,
+            runtime_s=estimates.runtime_s,
+            context_window=self._context,
+            is_local=self._is_local,
+            params_b=self._params,
+            release_ordinal=self._release,
+        )
+        try:
+            decision = decide(
+                table, prefs, prompt_tokens=prompt_tokens, max_output_tokens=max_output_tokens or 0
+            )
+        except NoFeasibleModel as error:
+            raise _routing_error(error, prompt_tokens) from None
+        elapsed_ms = (time.perf_counter() - start) * 1000.0
+        return RoutingOutcome(
+            decision=decision,
+            table=table,
+            scores=scores,
+            estimates=estimates,
+            prompt_tokens=prompt_tokens,
+            profile=profile,
+            decision_ms=elapsed_ms,
+        )
+
+
+def _routing_error(
+    error: NoFeasibleModel, prompt_tokens: int
+) -> ContextLengthError | NoFeasibleModelError:
+    if error.constraint == "context_window":
+        return ContextLengthError(
+            f"This request needs {prompt_tokens} prompt tokens (plus max_tokens), more than "
+            f"the context window of every model that could serve it. {error}",
+            param="messages",
+        )
+    return NoFeasibleModelError(str(error), param=f"router.{error.constraint}")

@@ -1,0 +1,98 @@
+"""The collaborators one app instance runs with, built in its lifespan.
+
+Anything passed to ``create_app`` (an upstream, a scorer, a catalog) is used as-is;
+everything else is built from ``Settings`` here. No module-level state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from predictors.base import Scorer
+from predictors.prior import PriorScorer
+from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
+from router.planning import Planner
+from router.routing import ModelRouter
+from router.settings import Settings
+from router.upstream.base import Upstream
+from router.upstream.dispatch import DispatchingUpstream
+from router.upstream.openai_http import OpenAIHttpUpstream
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What request handlers reach through ``request.app.state.services``."""
+
+    settings: Settings
+    catalog: Catalog
+    scorer: Scorer
+    upstream: Upstream
+    planner: Planner
+
+
+def configure_threads(threads: int) -> None:
+    """Pin numpy/BLAS and torch to ``threads`` so the decision does not fight itself."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads)
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(threads)
+
+
+def build_scorer(settings: Settings) -> Scorer:
+    """``prior`` → mean-quality prior; a path → that artifact; unset → the shipped one."""
+    if settings.artifact == "prior":
+        return PriorScorer()
+    try:
+        from predictors.artifact import load_scorer
+    except ImportError:
+        logger.warning("no trained predictor available; routing with the mean-quality prior")
+        return PriorScorer()
+    path = Path(settings.artifact) if settings.artifact else None
+    return load_scorer(path)
+
+
+def build_upstream() -> Upstream:
+    """Direct httpx forwarding (with the in-process replay server) plus litellm."""
+    from router.replay.app import create_replay_app
+    from router.replay.data import ReplayDataset
+    from router.upstream.litellm_upstream import LiteLLMUpstream
+
+    replay = create_replay_app(ReplayDataset.load())
+    replay_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=replay), timeout=None)
+    direct = OpenAIHttpUpstream(clients={BUILTIN_REPLAY: replay_client})
+    return DispatchingUpstream(direct, LiteLLMUpstream)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    catalog: Catalog | None = None,
+    scorer: Scorer | None = None,
+    upstream: Upstream | None = None,
+) -> Services:
+    """Everything a request needs, from settings plus whatever was injected."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    catalog = catalog or load_catalog(settings.catalog)
+    scorer = scorer or build_scorer(settings)
+    router = ModelRouter(catalog, scorer)
+    prior = PriorScorer().score([""], router.cards).completion_tokens[0]
+    timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
+    planner = Planner(router, prior.tolist(), timeout)
+    return Services(
+        settings=settings,
+        catalog=catalog,
+        scorer=scorer,
+        upstream=upstream or build_upstream(),
+        planner=planner,
+    )

@@ -1,0 +1,32 @@
+"""Server configuration: one pydantic-settings class, read from ``PARETOROUTE_*``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the server reads from its environment.
+
+    ``PARETOROUTE_CATALOG=catalog.yaml`` picks a catalog file (default: the embedded
+    RouterBench pool served by the replay upstream); ``PARETOROUTE_ARTIFACT`` a trained
+    predictor directory (default: the shipped one; ``prior`` for the mean-quality prior).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="PARETOROUTE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    catalog: Path | None = None
+    artifact: str | None = None
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    upstream_timeout_s: float | None = Field(default=None, gt=0)
+    #: Threads for numpy/torch/LightGBM inside the routing decision (the box has 2 cores).
+    compute_threads: int = Field(default=1, ge=1)
+    log_level: str = "info"
+    access_log: bool = False

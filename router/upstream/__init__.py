@@ -1,0 +1,1 @@
+"""Upstreams: how a routed request reaches a model (see ``base.Upstream``)."""

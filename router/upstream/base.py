@@ -1,0 +1,41 @@
+"""The ``Upstream`` protocol and the value types that cross it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Endpoint = Literal["chat", "text"]
+#: An OpenAI response or stream chunk, exactly as it goes on the wire.
+Payload = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamTarget:
+    """Where and how to call one catalog model."""
+
+    model: str
+    litellm_model: str
+    api_base: str | None
+    api_key: str | None
+    timeout_s: float
+    headers: tuple[tuple[str, str], ...] = field(default=())
+
+
+class Upstream(Protocol):
+    """Calls a model. Raises ``router.errors.UpstreamError`` (or its timeout subclass)."""
+
+    async def complete(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> Payload:
+        """One non-streaming call; returns the OpenAI response object."""
+        ...
+
+    def stream(
+        self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
+    ) -> AsyncIterator[Payload]:
+        """A streaming call; yields OpenAI chunk objects until the stream ends."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,63 @@
+"""Choose, per target, between direct OpenAI-protocol forwarding and litellm.
+
+Rule: a target whose litellm provider prefix is an OpenAI-compatible one (``openai``,
+``hosted_vllm``, ``llamacpp``, ``lm_studio``, ``openai_compatible``) or whose
+``api_base`` is the built-in replay server goes straight over httpx; everything else
+(``anthropic/``, ``bedrock/``, ``together_ai/``, ...) goes through litellm, which is
+only imported if some catalog model needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from router.catalog import BUILTIN_REPLAY
+from router.upstream.base import Endpoint, Payload, Upstream, UpstreamTarget
+
+OPENAI_COMPATIBLE_PREFIXES = frozenset(
+    {
+        "openai",
+        "hosted_vllm",
+        "llamacpp",
+        "lm_studio",
+        "openai_compatible",
+        "text-completion-openai",
+    }
+)
+
+
+def speaks_openai(litellm_model: str, api_base: str | None) -> bool:
+    """True when the target can take the OpenAI wire format as-is."""
+    if api_base == BUILTIN_REPLAY:
+        return True
+    prefix = litellm_model.split("/", 1)[0] if "/" in litellm_model else "openai"
+    return prefix in OPENAI_COMPATIBLE_PREFIXES
+
+
+class DispatchingUpstream:
+    """Routes each call to ``direct`` or to a lazily built ``translating`` upstream."""
+
+    def __init__(self, direct: Upstream, translating: Callable[[], Upstream]) -> None:
+        self._direct = direct
+        self._make_translating = translating
+        self._translating: Upstream | None = None
+
+    def _pick(self, target: UpstreamTarget) -> Upstream:
+        if speaks_openai(target.litellm_model, target.api_base):
+            return self._direct
+        if self._translating is None:
+            self._translating = self._make_translating()
+        return self._translating
+
+    async def complete(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> Payload:
+        return await self._pick(target).complete(target, endpoint, body)
+
+    def stream(
+        self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
+    ) -> AsyncIterator[Payload]:
+        return self._pick(target).stream(target, endpoint, body)
+
+    async def aclose(self) -> None:
+        await self._direct.aclose()
+        if self._translating is not None:
+            await self._translating.aclose()
