@@ -1,0 +1,217 @@
+"""The moving parts of ``bench/overhead.py``: processes, catalog, wrk runs, sanity check.
+
+Kept apart from the script so each piece stays small; see ``overhead.py`` for the method.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import httpx
+import orjson
+import yaml
+from rich.console import Console
+from rich.progress import Progress
+
+from router.replay.data import ReplayDataset
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CATALOG = ROOT / "router" / "data" / "default_catalog.yaml"
+NAMED_MODEL = "mistralai/mixtral-8x7b-chat"
+PROMPTS = 64
+SENTINEL = "@@N@@"
+Target = Literal["direct", "router"]
+Mode = Literal["named", "auto"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One wrk run: where to, which model field, streaming or not, how many connections."""
+
+    target: Target
+    mode: Mode
+    stream: bool
+    concurrency: int
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """wrk's summary of one scenario (latencies in milliseconds)."""
+
+    scenario: Scenario
+    requests: int
+    errors: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Processes:
+    """Child processes started in their own session and always stopped on exit."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in self.children.values():
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+
+    def start(self, name: str, command: list[str], ready_url: str, timeout_s: float = 30) -> None:
+        """Start ``command`` and wait until ``ready_url`` answers 200."""
+        log = (self.log_dir / f"{name}.log").open("wb")
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        child = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        self.children[name] = child
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if child.poll() is not None:
+                break
+            try:
+                if httpx.get(ready_url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"{name} did not become ready at {ready_url}:\n{tail}")
+
+
+def write_catalog(folder: Path, upstream_port: int) -> Path:
+    """The default catalog with every model pointed at the fixed upstream."""
+    catalog = yaml.safe_load(DEFAULT_CATALOG.read_text())
+    for model in catalog["models"]:
+        model["api_base"] = f"http://127.0.0.1:{upstream_port}/v1"
+        model["litellm_model"] = f"openai/{model['name']}"
+    path = folder / "bench_catalog.yaml"
+    path.write_text(yaml.safe_dump(catalog, sort_keys=False))
+    return path
+
+
+def router_command(port: int, catalog: Path, artifact: str | None) -> list[str]:
+    """``paretoroute serve`` for this checkout (one uvicorn worker)."""
+    command = [sys.executable, "-c", "from router.cli import main; main()", "serve"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--catalog", str(catalog)]
+    return command + (["--artifact", artifact] if artifact else [])
+
+
+def _long_string(text: str) -> str:
+    level = "=" * 4
+    while f"]{level}]" in text:
+        level += "="
+    return f"[{level}[{text}]{level}]"
+
+
+def wrk_script(mode: Mode, stream: bool) -> str:
+    """A wrk Lua script posting real RouterBench prompts, each made unique by a counter."""
+    records = ReplayDataset.load().records
+    prompts = [r.prompt for r in records[:: max(1, len(records) // PROMPTS)]][:PROMPTS]
+    model = "auto" if mode == "auto" else NAMED_MODEL
+    prefixes, suffixes = [], []
+    for prompt in prompts:
+        content = f"{prompt}\n\n[bench request {SENTINEL}]"
+        message = {"role": "user", "content": content}
+        body = {"model": model, "messages": [message], "max_tokens": 64, "stream": stream}
+        prefix, suffix = orjson.dumps(body).decode().split(SENTINEL)
+        prefixes.append(_long_string(prefix))
+        suffixes.append(_long_string(suffix))
+    template = (Path(__file__).parent / "overhead.lua").read_text()
+    return template.replace("__PREFIXES__", ",\n".join(prefixes)).replace(
+        "__SUFFIXES__", ",\n".join(suffixes)
+    )
+
+
+def run_wrk(port: int, script: Path, concurrency: int, duration_s: int) -> dict[str, float]:
+    """Run wrk once and return the JSON its ``done`` hook prints."""
+    wrk = shutil.which("wrk") or "/usr/bin/wrk"
+    command = [wrk, "-t1", f"-c{concurrency}", f"-d{duration_s}s", "--timeout", "10s"]
+    command += ["-s", str(script), f"http://127.0.0.1:{port}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in output.splitlines() if x.startswith("WRKJSON "))
+    parsed: dict[str, float] = orjson.loads(line.removeprefix("WRKJSON "))
+    return parsed
+
+
+def _measure(scenario: Scenario, port: int, script: Path, duration_s: int) -> Result:
+    raw = run_wrk(port, script, scenario.concurrency, duration_s)
+    return Result(
+        scenario=scenario,
+        requests=int(raw["requests"]),
+        errors=int(raw["errors"]),
+        rps=raw["requests"] / (raw["duration_us"] / 1e6),
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+    )
+
+
+def run_scenarios(
+    runs: list[Scenario], ports: dict[str, int], folder: Path, duration_s: int, console: Console
+) -> list[Result]:
+    """Every scenario in order, each (target, mode, stream) warmed up once for a second."""
+    results, warmed = [], set()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("wrk runs", total=len(runs))
+        for run in runs:
+            key = (run.target, run.mode, run.stream)
+            script = folder / f"{run.target}-{run.mode}-{int(run.stream)}.lua"
+            if key not in warmed:
+                script.write_text(wrk_script(run.mode, run.stream))
+                run_wrk(ports[run.target], script, 8, 1)
+                warmed.add(key)
+            progress.update(task, description=f"{key} c={run.concurrency}")
+            results.append(_measure(run, ports[run.target], script, duration_s))
+            progress.advance(task)
+    return results
+
+
+def router_scorer(router_port: int) -> str:
+    """The scorer the router loaded (from ``/readyz``), e.g. the prior or a trained artifact."""
+    ready = httpx.get(f"http://127.0.0.1:{router_port}/readyz", timeout=10).json()
+    return str(ready.get("scorer"))
+
+
+def sanity_check(router_port: int) -> str:
+    """One named and one auto request through the router; fails loudly if either is wrong."""
+    url = f"http://127.0.0.1:{router_port}/v1/chat/completions"
+    lines = []
+    for model in (NAMED_MODEL, "auto"):
+        body = {"model": model, "messages": [{"role": "user", "content": "What is 2 + 2?"}]}
+        response = httpx.post(url, json=body, timeout=30)
+        if response.status_code != 200:
+            raise RuntimeError(f"router answered {response.status_code}: {response.text}")
+        lines.append(
+            f"sanity: model={model!r} -> {response.headers.get('x-paretoroute-model')} "
+            f"(decision {response.headers.get('x-paretoroute-decision-ms')} ms)"
+        )
+    return "\n".join(lines)

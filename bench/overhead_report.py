@@ -1,0 +1,163 @@
+"""Markdown for ``bench/overhead.py``: the tables, the targets, the BENCHMARKS.md section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from overhead_lib import Result
+from overhead_litellm import CallTiming
+
+SECTION = "## Router overhead"
+#: Quoted from issue 2 (LiteLLM proxy, one worker, same kind of machine); not measured here.
+LITELLM_PROXY_RPS = 105.0
+TARGET_NAMED_MS = 3.0
+TARGET_AUTO_MS = 12.0
+COMMAND = ".venv/bin/python bench/overhead.py --write BENCHMARKS.md"
+
+
+def _find(results: list[Result], target: str, mode: str, stream: bool, c: int) -> Result:
+    for result in results:
+        s = result.scenario
+        if (s.target, s.mode, s.stream, s.concurrency) == (target, mode, stream, c):
+            return result
+    raise KeyError((target, mode, stream, c))
+
+
+def latency_table(results: list[Result]) -> list[str]:
+    """Router vs direct per (model field, stream, concurrency)."""
+    lines = [
+        "| model field | stream | conc | direct p50 / p99 ms | router p50 / p99 ms "
+        "| added p50 ms | added p99 ms | router req/s | direct req/s | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    routed = [r for r in results if r.scenario.target == "router"]
+    for router in routed:
+        s = router.scenario
+        direct = _find(results, "direct", "named", s.stream, s.concurrency)
+        field = "auto" if s.mode == "auto" else "named"
+        lines.append(
+            f"| {field} | {'yes' if s.stream else 'no'} | {s.concurrency} "
+            f"| {direct.p50_ms:.2f} / {direct.p99_ms:.2f} "
+            f"| {router.p50_ms:.2f} / {router.p99_ms:.2f} "
+            f"| {router.p50_ms - direct.p50_ms:.2f} | {router.p99_ms - direct.p99_ms:.2f} "
+            f"| {router.rps:.0f} | {direct.rps:.0f} | {router.errors + direct.errors} |"
+        )
+    return lines
+
+
+def _best(results: list[Result], target: str, mode: str, stream: bool) -> Result:
+    candidates = [
+        r
+        for r in results
+        if (r.scenario.target, r.scenario.mode, r.scenario.stream) == (target, mode, stream)
+    ]
+    return max(candidates, key=lambda r: r.rps)
+
+
+def throughput_table(results: list[Result]) -> list[str]:
+    """Highest requests/s over the concurrency levels, router vs direct."""
+    lines = [
+        "| model field | stream | router max req/s (conc) | direct max req/s (conc) "
+        "| router / direct | router / LiteLLM proxy (105 req/s, quoted) |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for mode in ("named", "auto"):
+        for stream in (False, True):
+            router = _best(results, "router", mode, stream)
+            direct = _best(results, "direct", "named", stream)
+            lines.append(
+                f"| {mode} | {'yes' if stream else 'no'} "
+                f"| {router.rps:.0f} ({router.scenario.concurrency}) "
+                f"| {direct.rps:.0f} ({direct.scenario.concurrency}) "
+                f"| {router.rps / direct.rps:.3f} | {router.rps / LITELLM_PROXY_RPS:.2f}x |"
+            )
+    return lines
+
+
+def litellm_table(timings: list[CallTiming]) -> list[str]:
+    """Per-call cost of litellm.acompletion vs a raw httpx POST."""
+    lines = [
+        "| client path | stream | p50 ms | mean ms | calls |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for t in timings:
+        stream = "yes" if t.stream else "no"
+        lines.append(f"| {t.path} | {stream} | {t.p50_ms:.3f} | {t.mean_ms:.3f} | {t.calls} |")
+    by_key = {(t.path, t.stream): t for t in timings}
+    for stream in (False, True):
+        extra = by_key[("litellm", stream)].p50_ms - by_key[("httpx", stream)].p50_ms
+        kind = "streaming" if stream else "non-streaming"
+        lines.append(f"\nlitellm adds {extra:.2f} ms per {kind} call (p50) over raw httpx.")
+    return lines
+
+
+def targets(results: list[Result]) -> list[str]:
+    """The issue's targets against what was measured."""
+    lines = []
+    for mode, limit in (("named", TARGET_NAMED_MS), ("auto", TARGET_AUTO_MS)):
+        router = _find(results, "router", mode, False, 1)
+        direct = _find(results, "direct", "named", False, 1)
+        added = router.p50_ms - direct.p50_ms
+        verdict = "met" if added <= limit else "NOT met"
+        lines.append(
+            f"- {mode}, concurrency 1: added p50 {added:.2f} ms (target <= {limit:g}) {verdict}"
+        )
+    best = max(_best(results, "router", m, False).rps for m in ("named", "auto"))
+    verdict = "met" if best >= 2 * LITELLM_PROXY_RPS else "NOT met"
+    lines.append(
+        f"- throughput: {best:.0f} req/s (target >= {2 * LITELLM_PROXY_RPS:.0f}) {verdict}"
+    )
+    return lines
+
+
+def render(
+    results: list[Result],
+    timings: list[CallTiming],
+    before: str,
+    after: str,
+    duration: int,
+    scorer: str,
+) -> str:
+    """The whole section."""
+    parts = [
+        SECTION,
+        "",
+        f"Command: `{COMMAND}` (wrk, 1 thread, {duration} s per run, after a 1 s warm-up).",
+        f"Machine at start: {before}.  ",
+        f"At end: {after}.",
+        "",
+        "Router: `paretoroute serve`, one uvicorn worker, catalog = the eleven RouterBench "
+        "models all pointing at a fixed-response upstream (`bench/fixed_upstream.py`, raw "
+        "asyncio). Requests: 64 real RouterBench prompts, each made unique by a counter. "
+        "Latency is end to end as wrk sees it (a stream: until `[DONE]`); added = router "
+        "percentile - direct percentile at the same concurrency. "
+        f"Scorer used for `auto`: `{scorer}`.",
+        "",
+        *latency_table(results),
+        "",
+        "### Throughput",
+        "",
+        *throughput_table(results),
+        "",
+        "### Targets (issue 2)",
+        "",
+        *targets(results),
+        "",
+        "### litellm's own call path (in-process, sequential, same upstream)",
+        "",
+        *litellm_table(timings),
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def write_section(path: Path, markdown: str) -> None:
+    """Replace (or append) the 'Router overhead' section, leaving other sections alone."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    start = text.find(SECTION)
+    if start < 0:
+        path.write_text(text.rstrip("\n") + "\n\n" + markdown)
+        return
+    end = text.find("\n## ", start + len(SECTION))
+    rest = "" if end < 0 else text[end:]
+    path.write_text(text[:start] + markdown.rstrip("\n") + "\n" + rest)
