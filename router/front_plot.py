@@ -1,0 +1,97 @@
+"""Draw one prompt's candidates: quality vs cost, runtime as marker size, front and choice.
+
+matplotlib is imported inside ``plot_front`` (Agg backend) so importing this module is
+free and ``paretoroute --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from policies.types import CandidateTable, Decision
+
+_MIN_SIZE, _MAX_SIZE = 30.0, 600.0
+
+
+def marker_sizes(runtime_s: np.ndarray) -> np.ndarray:
+    """Marker areas proportional to runtime, scaled into a readable range."""
+    finite = np.where(np.isfinite(runtime_s), runtime_s, 0.0)
+    top = float(finite.max()) if len(finite) and finite.max() > 0 else 1.0
+    return _MIN_SIZE + (_MAX_SIZE - _MIN_SIZE) * finite / top
+
+
+def plot_front(table: CandidateTable, decision: Decision, path: Path, title: str) -> None:
+    """Save a PNG of ``table``: infeasible models grey, front outlined, choice starred."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cost = np.maximum(np.asarray(table.cost_usd, dtype=np.float64), 1e-12)
+    sizes = marker_sizes(np.asarray(table.runtime_s, dtype=np.float64))
+    feasible = np.asarray(decision.feasible) | (np.arange(len(table)) == decision.index)
+    front = np.asarray(decision.on_front)
+    fig, ax = plt.subplots(figsize=(9, 6), dpi=120)
+    ax.scatter(
+        cost[~feasible],
+        table.quality[~feasible],
+        s=sizes[~feasible],
+        c="lightgrey",
+        edgecolors="grey",
+        label="infeasible",
+        zorder=2,
+    )
+    rest = feasible & ~front
+    ax.scatter(
+        cost[rest],
+        table.quality[rest],
+        s=sizes[rest],
+        c="tab:blue",
+        alpha=0.6,
+        label="feasible, dominated",
+        zorder=3,
+    )
+    ax.scatter(
+        cost[front],
+        table.quality[front],
+        s=sizes[front],
+        c="tab:orange",
+        edgecolors="black",
+        linewidths=1.5,
+        label="Pareto front",
+        zorder=4,
+    )
+    order = np.flatnonzero(front)[np.argsort(cost[front])]
+    ax.plot(cost[order], table.quality[order], color="tab:orange", lw=1, zorder=1)
+    ax.scatter(
+        [cost[decision.index]],
+        [table.quality[decision.index]],
+        marker="*",
+        s=400,
+        c="red",
+        edgecolors="black",
+        label=f"chosen: {decision.model}",
+        zorder=5,
+    )
+    for i, name in enumerate(table.models):
+        label = f"{name}\n{table.runtime_s[i]:.2g}s"
+        ax.annotate(
+            label,
+            (cost[i], table.quality[i]),
+            textcoords="offset points",
+            xytext=(6, 6),
+            fontsize=7,
+            color="dimgrey" if not feasible[i] else "black",
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("predicted cost per request (USD, log scale)")
+    ax.set_ylabel("predicted quality (probability of a good answer)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8, title="marker area = idealized runtime")
+    fig.text(0.01, 0.01, decision.reason[:160], fontsize=7, color="dimgrey")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path)
+    plt.close(fig)
