@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from policies.types import CandidateTable, Decision
+from policies.types import CandidateTable, Decision, Preferences
 
 _MIN_SIZE, _MAX_SIZE = 30.0, 600.0
 
@@ -33,7 +33,7 @@ def plot_front(table: CandidateTable, decision: Decision, path: Path, title: str
     sizes = marker_sizes(np.asarray(table.runtime_s, dtype=np.float64))
     feasible = np.asarray(decision.feasible) | (np.arange(len(table)) == decision.index)
     front = np.asarray(decision.on_front)
-    fig, ax = plt.subplots(figsize=(9, 6), dpi=120)
+    fig, ax = plt.subplots(figsize=(11, 6), dpi=120)
     ax.scatter(
         cost[~feasible],
         table.quality[~feasible],
@@ -63,8 +63,6 @@ def plot_front(table: CandidateTable, decision: Decision, path: Path, title: str
         label="Pareto front",
         zorder=4,
     )
-    order = np.flatnonzero(front)[np.argsort(cost[front])]
-    ax.plot(cost[order], table.quality[order], color="tab:orange", lw=1, zorder=1)
     ax.scatter(
         [cost[decision.index]],
         [table.quality[decision.index]],
@@ -90,8 +88,46 @@ def plot_front(table: CandidateTable, decision: Decision, path: Path, title: str
     ax.set_ylabel("predicted quality (probability of a good answer)")
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8, title="marker area = idealized runtime")
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        title="marker area = idealized runtime",
+        title_fontsize=8,
+    )
     fig.text(0.01, 0.01, decision.reason[:160], fontsize=7, color="dimgrey")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path)
     plt.close(fig)
+
+
+def main(
+    prompt: str,
+    out: Path = Path("front.png"),
+    cost_weight: float = 300.0,
+    latency_weight: float = 0.01,
+    catalog: Path | None = None,
+) -> None:
+    """Route PROMPT over a catalog with the prior scorer and save its front as a PNG."""
+    from policies.runtime import RuntimeEstimator
+    from predictors.prior import PriorScorer
+    from predictors.tokens import count_tokens
+    from router.catalog import load_catalog
+    from router.routing import ModelRouter, model_economics
+
+    models = load_catalog(catalog)
+    runtime = RuntimeEstimator.from_economics([model_economics(m) for m in models.models])
+    router = ModelRouter(models, PriorScorer(), runtime)
+    prefs = Preferences(cost_weight=cost_weight, latency_weight=latency_weight)
+    outcome = router.route(
+        prompt, count_tokens(prompt), prefs, profile="custom", max_output_tokens=None
+    )
+    title = f"{prompt[:80]!r}\ncost_weight={cost_weight:g}, latency_weight={latency_weight:g}"
+    plot_front(outcome.table, outcome.decision, out, title)
+    print(f"{outcome.decision.model}: {outcome.decision.reason}\nwrote {out}")
+
+
+if __name__ == "__main__":
+    import typer
+
+    typer.run(main)
