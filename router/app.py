@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
 from router.api import decision, generation, meta
@@ -50,6 +51,7 @@ def create_app(
     upstream: Upstream | None = None,
     scorer: Scorer | None = None,
     catalog: Catalog | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> FastAPI:
     """A new, independent app. Injected collaborators replace the ones built from settings."""
     settings = settings or Settings()
@@ -58,7 +60,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_threads(settings.compute_threads)
         services: Services = build_services(
-            settings, catalog=catalog, scorer=scorer, upstream=upstream
+            settings, catalog=catalog, scorer=scorer, upstream=upstream, registry=registry
         )
         app.state.services = services
         try:

@@ -17,13 +17,15 @@ from router.errors import InvalidRequestError, PayloadTooLargeError, RouterError
 logger = logging.getLogger(__name__)
 
 
-def error_response(error: RouterError, headers: dict[str, str] | None = None) -> Response:
-    """Render any ``RouterError`` in OpenAI's shape."""
+def error_response(error: RouterError, request: Request | None = None) -> Response:
+    """Render any ``RouterError`` in OpenAI's shape (and count it, given the request)."""
+    services = getattr(request.app.state, "services", None) if request is not None else None
+    if services is not None:
+        services.metrics.errors.labels(str(error.status_code), error.code or "").inc()
     return Response(
         orjson.dumps(error.to_body()),
         status_code=error.status_code,
         media_type="application/json",
-        headers=headers,
     )
 
 
@@ -62,26 +64,27 @@ def validation_error(exc: RequestValidationError) -> InvalidRequestError:
 def install_error_handlers(app: FastAPI) -> None:
     """Map every failure, expected or not, to an OpenAI-shaped body; never a traceback."""
 
-    async def on_router_error(_: Request, exc: Exception) -> Response:
+    async def on_router_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RouterError)
-        return error_response(exc)
+        return error_response(exc, request)
 
-    async def on_validation(_: Request, exc: Exception) -> Response:
+    async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return error_response(validation_error(exc))
+        return error_response(validation_error(exc), request)
 
-    async def on_http(_: Request, exc: Exception) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if isinstance(exc, BodyTooLarge):
-            return error_response(exc.error)
+            return error_response(exc.error, request)
         error = InvalidRequestError(str(exc.detail), code=f"http_{exc.status_code}")
-        response = error_response(error)
+        response = error_response(error, request)
         response.status_code = exc.status_code
         return response
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(RouterError("The server had an internal error.", code="internal"))
+        error = RouterError("The server had an internal error.", code="internal")
+        return error_response(error, request)
 
     app.add_exception_handler(RouterError, on_router_error)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -18,6 +18,7 @@ from router.errors import ModelUnavailableError
 from router.preferences import build_preferences, header_preferences, resolve_model_field
 from router.routing import ModelRouter, RoutingOutcome
 from router.schemas import ChatCompletionRequest, CompletionRequest
+from router.spend import SpendControl
 from router.upstream.base import UpstreamTarget
 
 
@@ -86,11 +87,18 @@ def upstream_target(model: CatalogModel, timeout_s: float, reason: str) -> Upstr
 class Planner:
     """Builds a ``Plan`` for each request; holds the per-catalog constants."""
 
-    def __init__(self, router: ModelRouter, prior_tokens: list[float], timeout_s: float) -> None:
+    def __init__(
+        self,
+        router: ModelRouter,
+        prior_tokens: list[float],
+        timeout_s: float,
+        spend: SpendControl,
+    ) -> None:
         self.router = router
         self.catalog = router.catalog
         self.prior_tokens = prior_tokens
         self.timeout_s = timeout_s
+        self.spend = spend
 
     def route(
         self, body: ChatCompletionRequest | CompletionRequest, headers: Mapping[str, str]
@@ -105,6 +113,7 @@ class Planner:
         profile, prefs = build_preferences(
             choice, self.catalog, header_preferences(headers), body.router
         )
+        prefs = self.spend.apply(profile, prefs)
         outcome = self.router.route(
             prompt,
             prompt_tokens,

@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
 from predictors.prior import PriorScorer
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
+from router.feedback import Feedback
+from router.metrics import RouterMetrics
 from router.planning import Planner
 from router.routing import ModelRouter
 from router.settings import Settings
+from router.spend import SpendControl
 from router.upstream.base import Upstream
 from router.upstream.dispatch import DispatchingUpstream
 from router.upstream.openai_http import OpenAIHttpUpstream
@@ -35,6 +39,8 @@ class Services:
     scorer: Scorer
     upstream: Upstream
     planner: Planner
+    metrics: RouterMetrics
+    feedback: Feedback
 
 
 def configure_threads(threads: int) -> None:
@@ -80,6 +86,7 @@ def build_services(
     catalog: Catalog | None = None,
     scorer: Scorer | None = None,
     upstream: Upstream | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> Services:
     """Everything a request needs, from settings plus whatever was injected."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -88,11 +95,14 @@ def build_services(
     router = ModelRouter(catalog, scorer)
     prior = PriorScorer().score([""], router.cards).completion_tokens[0]
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
-    planner = Planner(router, prior.tolist(), timeout)
+    metrics = RouterMetrics(registry)
+    spend = SpendControl(metrics)
     return Services(
         settings=settings,
         catalog=catalog,
         scorer=scorer,
         upstream=upstream or build_upstream(),
-        planner=planner,
+        planner=Planner(router, prior.tolist(), timeout, spend),
+        metrics=metrics,
+        feedback=Feedback(router, spend, metrics),
     )

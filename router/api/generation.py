@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,28 +31,43 @@ def _json(payload: Any, headers: dict[str, str]) -> Response:
     return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
 
 
-async def _sse(plan: Plan, first: Payload, rest: AsyncIterator[Payload]) -> AsyncIterator[bytes]:
+async def _sse(
+    services: Services,
+    plan: Plan,
+    endpoint: Endpoint,
+    first: Payload,
+    rest: AsyncIterator[Payload],
+    started: float,
+) -> AsyncIterator[bytes]:
     name = plan.model.name
     first["model"] = name
+    usage = first.get("usage")
     yield b"data: " + orjson.dumps(first) + b"\n\n"
     try:
         async for chunk in rest:
             chunk["model"] = name
+            usage = chunk.get("usage") or usage
             yield b"data: " + orjson.dumps(chunk) + b"\n\n"
     except RouterError as error:
         # Headers are gone; the OpenAI SDK raises on an ``error`` event in the stream.
+        services.metrics.errors.labels(str(error.status_code), error.code or "").inc()
         yield b"data: " + orjson.dumps(error.to_body()) + b"\n\n"
+    else:
+        services.feedback.served(plan, endpoint, usage, time.perf_counter() - started)
     yield _DONE
 
 
 async def _stream(services: Services, plan: Plan, endpoint: Endpoint, body: Payload) -> Response:
+    started = time.perf_counter()
     chunks = services.upstream.stream(plan.target, endpoint, body).__aiter__()
     try:
         first = await chunks.__anext__()
     except StopAsyncIteration:
         raise UpstreamError(f"model {plan.model.name!r} returned an empty stream") from None
     return StreamingResponse(
-        _sse(plan, first, chunks), media_type="text/event-stream", headers=plan.headers()
+        _sse(services, plan, endpoint, first, chunks, started),
+        media_type="text/event-stream",
+        headers=plan.headers(),
     )
 
 
@@ -63,7 +79,9 @@ async def _generate(
     payload = forward_body(body)
     if body.stream:
         return await _stream(services, plan, endpoint, payload)
+    started = time.perf_counter()
     result = await services.upstream.complete(plan.target, endpoint, payload)
+    services.feedback.served(plan, endpoint, result.get("usage"), time.perf_counter() - started)
     result["model"] = plan.model.name
     return _json(result, plan.headers())
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from router.schemas import ModelCard, ModelList
@@ -46,6 +47,18 @@ async def list_models(request: Request) -> ModelList:
         for m in catalog.models
     ]
     return ModelList(data=cards)
+
+
+@api.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
+async def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus exposition of this app's registry."""
+    services: Services = request.app.state.services
+    body = generate_latest(services.metrics.registry)
+    return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @api.get("/healthz", response_model=Health)

@@ -1,0 +1,58 @@
+"""What the router learns after each served request: runtime fits, spend, metrics.
+
+The policy layer holds the math (``RuntimeEstimator``, ``SpendRateController``); this
+module feeds them, on the event loop, after the upstream answered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from router.metrics import RouterMetrics
+from router.planning import Plan
+from router.routing import ModelRouter
+from router.spend import SpendControl
+
+
+def usage_tokens(usage: Any) -> tuple[int, int] | None:
+    """(prompt, completion) tokens from an OpenAI ``usage`` object, if present."""
+    if not isinstance(usage, dict):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if isinstance(prompt, int) and isinstance(completion, int):
+        return prompt, completion
+    return None
+
+
+class Feedback:
+    """Feeds one served request's usage and latency back into the router's state."""
+
+    def __init__(self, router: ModelRouter, spend: SpendControl, metrics: RouterMetrics) -> None:
+        self.router = router
+        self.spend = spend
+        self.metrics = metrics
+
+    def served(self, plan: Plan, endpoint: str, usage: Any, latency_s: float) -> None:
+        """Record a successful request."""
+        model = plan.model.name
+        profile = plan.outcome.profile if plan.outcome else ""
+        self.metrics.requests.labels(endpoint, model, profile, "ok").inc()
+        self.metrics.upstream_seconds.labels(model).observe(latency_s)
+        self.metrics.predicted_cost.labels(model).inc(plan.predicted_cost_usd)
+        if plan.outcome is not None:
+            self.metrics.decision_seconds.observe(plan.outcome.decision_ms / 1000.0)
+        tokens = usage_tokens(usage)
+        if tokens is None:
+            return
+        prompt_tokens, completion_tokens = tokens
+        self.metrics.tokens.labels(model, "prompt").inc(prompt_tokens)
+        self.metrics.tokens.labels(model, "completion").inc(completion_tokens)
+        self.router.runtime.observe(model, prompt_tokens, completion_tokens, latency_s)
+        index = self.router.catalog.models.index(plan.model)
+        completion = np.full(len(self.router.economics), float(completion_tokens))
+        cost = float(self.router.estimate(prompt_tokens, completion).cost_usd[index])
+        self.metrics.actual_cost.labels(model).inc(cost)
+        if profile:
+            self.spend.observe(profile, cost)

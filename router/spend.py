@@ -1,0 +1,53 @@
+"""Per-profile spend-rate control: the state behind ``target_spend_usd_per_hour``.
+
+The controller math lives in ``policies.spend``; this holds one controller per profile
+for the life of an app and exports its state as metrics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from policies.spend import SpendRateController
+from policies.types import Preferences
+from router.metrics import RouterMetrics
+
+
+class SpendControl:
+    """One ``SpendRateController`` per profile that sets a target spend rate."""
+
+    def __init__(self, metrics: RouterMetrics, clock: Callable[[], float] = time.monotonic) -> None:
+        self._controllers: dict[str, SpendRateController] = {}
+        self._metrics = metrics
+        self._clock = clock
+
+    def _controller(self, profile: str, prefs: Preferences) -> SpendRateController | None:
+        target = prefs.target_usd_per_hour
+        if target is None:
+            return None
+        controller = self._controllers.get(profile)
+        if controller is None or controller.target_usd_per_hour != target:
+            initial = prefs.cost_weight if prefs.cost_weight > 0 else 100.0
+            controller = SpendRateController(target, initial_cost_weight=initial)
+            self._controllers[profile] = controller
+            self._metrics.spend_target.labels(profile).set(target)
+        return controller
+
+    def apply(self, profile: str, prefs: Preferences) -> Preferences:
+        """Preferences with the controller's current cost_weight, if the profile has one."""
+        controller = self._controller(profile, prefs)
+        if controller is None:
+            return prefs
+        now = self._clock()
+        weight = controller.cost_weight(now)
+        self._metrics.cost_weight.labels(profile).set(weight)
+        self._metrics.spend_rate.labels(profile).set(controller.spend_rate(now))
+        return replace(prefs, cost_weight=weight)
+
+    def observe(self, profile: str, cost_usd: float) -> None:
+        """Count the cost of a request served under ``profile``."""
+        controller = self._controllers.get(profile)
+        if controller is not None:
+            controller.observe(cost_usd, self._clock())
