@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -104,15 +104,23 @@ class Catalog:
     profiles: Mapping[str, RouterPreferences]
     default_profile: str | None
     upstream_timeout_s: float
+    positions: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        positions = {model.name: i for i, model in enumerate(self.models)}
+        object.__setattr__(self, "positions", positions)
 
     def names(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.models)
 
+    def index(self, name: str) -> int | None:
+        """Position of the model called ``name`` (the column in every score table)."""
+        return self.positions.get(name)
+
     def get(self, name: str) -> CatalogModel | None:
-        for model in self.models:
-            if model.name == name:
-                return model
-        return None
+        position = self.index(name)
+        return None if position is None else self.models[position]
+
 
     def prices(self) -> dict[str, tuple[float, float]]:
         """Hosted models' (input, output) USD per token."""
@@ -137,8 +145,8 @@ def _format_validation(source: str, raw: Mapping[str, Any], error: ValidationErr
         if len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
             entry = models[loc[1]] if loc[1] < len(models) else {}
             name = entry.get("name", f"#{loc[1]}") if isinstance(entry, Mapping) else loc[1]
-            field = ".".join(str(part) for part in loc[2:]) or "(model)"
-            where = f"model {name!r}, field {field!r}"
+            field_name = ".".join(str(part) for part in loc[2:]) or "(model)"
+            where = f"model {name!r}, field {field_name!r}"
         lines.append(f"  {where}: {item['msg']}")
     return "\n".join(lines)
 
@@ -188,11 +196,11 @@ def _check_names(source: str, parsed: CatalogFile) -> None:
             raise CatalogError(f"invalid catalog {source}: model name {model.name!r} is reserved")
         seen.add(model.name)
     for profile_name, profile in parsed.profiles.items():
-        for field in ("allowed_models", "blocked_models"):
-            unknown = sorted(set(getattr(profile, field) or ()) - seen)
+        for key in ("allowed_models", "blocked_models"):
+            unknown = sorted(set(getattr(profile, key) or ()) - seen)
             if unknown:
                 raise CatalogError(
-                    f"invalid catalog {source}: profile {profile_name!r}, field {field!r}: "
+                    f"invalid catalog {source}: profile {profile_name!r}, field {key!r}: "
                     f"unknown models {unknown}"
                 )
     if parsed.default_profile and parsed.default_profile not in parsed.profiles:

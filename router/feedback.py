@@ -50,7 +50,7 @@ class Feedback:
         self.metrics.tokens.labels(model, "prompt").inc(prompt_tokens)
         self.metrics.tokens.labels(model, "completion").inc(completion_tokens)
         self.router.runtime.observe(model, prompt_tokens, completion_tokens, latency_s)
-        index = self.router.catalog.models.index(plan.model)
+        index = self.router.catalog.positions[plan.model.name]
         completion = np.full(len(self.router.economics), float(completion_tokens))
         cost = float(self.router.estimate(prompt_tokens, completion).cost_usd[index])
         self.metrics.actual_cost.labels(model).inc(cost)

@@ -108,7 +108,7 @@ class Planner:
         choice = resolve_model_field(body.model, self.catalog)
         if choice.direct is not None:
             costs = self.router.estimate(prompt_tokens, self.prior_tokens).cost_usd
-            index = self.catalog.models.index(choice.direct)
+            index = self.catalog.positions[choice.direct.name]
             return None, choice.direct, float(costs[index])
         profile, prefs = build_preferences(
             choice, self.catalog, header_preferences(headers), body.router

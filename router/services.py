@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
 from predictors.prior import PriorScorer
+from predictors.tokens import count_tokens
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
 from router.feedback import Feedback
 from router.metrics import RouterMetrics
@@ -91,6 +92,7 @@ def build_services(
     """Everything a request needs, from settings plus whatever was injected."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     catalog = catalog or load_catalog(settings.catalog)
+    count_tokens("load the encoding now, not on the first request")
     scorer = scorer or build_scorer(settings)
     router = ModelRouter(catalog, scorer)
     prior = PriorScorer().score([""], router.cards).completion_tokens[0]
