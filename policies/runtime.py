@@ -130,7 +130,7 @@ def _design(prompt: FloatArray, completion: FloatArray, knots: Sequence[float]) 
 
 
 def _huber_irls(x: FloatArray, y: FloatArray, delta: float, iterations: int) -> FloatArray:
-    coef = np.linalg.lstsq(x, y, rcond=None)[0]
+    coef: FloatArray = np.asarray(np.linalg.lstsq(x, y, rcond=None)[0], dtype=np.float64)
     for _ in range(iterations):
         residual = y - x @ coef
         scale = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
@@ -138,7 +138,8 @@ def _huber_irls(x: FloatArray, y: FloatArray, delta: float, iterations: int) -> 
             break
         weight = np.minimum(1.0, delta * scale / np.maximum(np.abs(residual), 1e-300))
         root = np.sqrt(weight)
-        updated = np.linalg.lstsq(x * root[:, None], y * root, rcond=None)[0]
+        solved = np.linalg.lstsq(x * root[:, None], y * root, rcond=None)[0]
+        updated: FloatArray = np.asarray(solved, dtype=np.float64)
         if np.allclose(updated, coef, rtol=1e-9, atol=1e-12):
             return updated
         coef = updated
