@@ -138,7 +138,8 @@ def default_catalog_path() -> Path:
 
 def _format_validation(source: str, raw: Mapping[str, Any], error: ValidationError) -> str:
     lines = [f"invalid catalog {source}:"]
-    models = raw.get("models") if isinstance(raw.get("models"), list) else []
+    listed = raw.get("models")
+    models: list[Any] = listed if isinstance(listed, list) else []
     for item in error.errors():
         loc = list(item["loc"])
         where = ".".join(str(part) for part in loc)

@@ -42,7 +42,9 @@ def _param(loc: tuple[Any, ...]) -> str | None:
 def validation_error(exc: RequestValidationError) -> InvalidRequestError:
     """The first validation problem as an OpenAI ``invalid_request_error``."""
     errors = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    first: dict[str, Any] = (
+        dict(errors[0]) if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    )
     param = _param(tuple(first.get("loc", ())))
     kind = first.get("type", "")
     if kind == "json_invalid":

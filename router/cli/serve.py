@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,7 +14,7 @@ from router.settings import Settings
 def _settings(
     host: str | None, port: int | None, catalog: Path | None, artifact: str | None
 ) -> Settings:
-    overrides = {
+    overrides: dict[str, Any] = {
         key: value
         for key, value in {
             "host": host,
