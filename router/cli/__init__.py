@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from router.cli.calibrate import calibrate
 from router.cli.serve import models, serve
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(models)
+app.command()(calibrate)
 
 
 def main() -> None:
