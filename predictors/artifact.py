@@ -1,0 +1,126 @@
+"""Versioned artifact directories: save a trained router, load it back as a ``Scorer``.
+
+Layout of an artifact directory::
+
+    manifest.json     format version, embedder id, model list, feature spec, hyper-
+                      parameters, prices, per-model record stats, CV metrics, data hash
+    arrays.npz        feature-builder state (training vectors/scores, PCA, centroids,
+                      cluster means) and Platt calibration (slope, intercept)
+    quality/<j>.txt   LightGBM quality booster of model j (text format)
+    length/<j>.txt    LightGBM length booster of model j
+    embedder/         the model2vec static embedder (when the artifact uses one)
+
+``load_scorer(None)`` loads the default artifact shipped in ``predictors/default_artifact``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from predictors.base import Scorer
+from predictors.embedders import Embedder, SentenceTransformerEmbedder, StaticEmbedder
+from predictors.errors import ArtifactError
+from predictors.features import FeatureBuilder
+from predictors.pipeline import QualityModel
+from predictors.quality import LengthPredictor, LightGBMQualityPredictor
+
+FORMAT_VERSION = 1
+DEFAULT_ARTIFACT = Path(__file__).with_name("default_artifact")
+_FEATURE_ARRAYS = (
+    "train_vectors_", "train_scores_", "model_means_", "mean_vector_", "components_",
+    "centroids_", "cluster_means_",
+)  # fmt: skip
+
+
+def save_model(model: QualityModel, out_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write the fitted model's arrays and boosters plus ``manifest.json``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    arrays = {name: getattr(model.features, name) for name in _FEATURE_ARRAYS}
+    arrays["train_vectors_"] = arrays["train_vectors_"].astype(np.float16)
+    arrays["platt_"] = np.array(model.quality.calibrators_, dtype=np.float64)
+    np.savez_compressed(out_dir / "arrays.npz", **arrays)
+    for kind, boosters in (
+        ("quality", model.quality.boosters_),
+        ("length", model.length.boosters_),
+    ):
+        (out_dir / kind).mkdir(exist_ok=True)
+        for j, booster in enumerate(boosters):
+            booster.save_model(str(out_dir / kind / f"{j}.txt"))
+    body = {"format_version": FORMAT_VERSION, **manifest}
+    (out_dir / "manifest.json").write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of an artifact, checked for presence and format version."""
+    file = path / "manifest.json"
+    if not file.is_file():
+        raise ArtifactError(str(file), "missing: not an artifact directory")
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(str(file), f"invalid JSON: {exc}") from exc
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ArtifactError(str(file), f"format_version {version!r}, expected {FORMAT_VERSION}")
+    for key in ("models", "embedder", "feature_spec", "prices", "stats"):
+        if key not in manifest:
+            raise ArtifactError(str(file), f"field {key!r} is missing")
+    return manifest
+
+
+def _load_booster(file: Path) -> Any:
+    import lightgbm
+
+    if not file.is_file():
+        raise ArtifactError(str(file), "missing booster file")
+    return lightgbm.Booster(model_file=str(file))
+
+
+def load_model(path: Path, manifest: dict[str, Any]) -> QualityModel:
+    """Rebuild the fitted ``QualityModel`` saved by ``save_model``."""
+    spec, n_models = manifest["feature_spec"], len(manifest["models"])
+    arrays_file = path / "arrays.npz"
+    if not arrays_file.is_file():
+        raise ArtifactError(str(arrays_file), "missing")
+    with np.load(arrays_file) as arrays:
+        features = FeatureBuilder(**spec["builder"])
+        for name in _FEATURE_ARRAYS:
+            setattr(features, name, arrays[name])
+        features.train_vectors_ = features.train_vectors_.astype(np.float32)
+        quality = LightGBMQualityPredictor(**spec["quality"])
+        quality.calibrators_ = [(float(a), float(b)) for a, b in arrays["platt_"]]
+    quality.boosters_ = [_load_booster(path / "quality" / f"{j}.txt") for j in range(n_models)]
+    quality.n_models_ = n_models
+    length = LengthPredictor(**spec["length"])
+    length.boosters_ = [_load_booster(path / "length" / f"{j}.txt") for j in range(n_models)]
+    return QualityModel(features, quality, length)
+
+
+def load_embedder(path: Path, manifest: dict[str, Any]) -> Embedder:
+    """The embedder the artifact was trained with; its id must match the manifest."""
+    info = manifest["embedder"]
+    if info["kind"] == "static":
+        embedder: Embedder = StaticEmbedder(path / info["path"])
+    elif info["kind"] == "sentence-transformers":
+        embedder = SentenceTransformerEmbedder(Path(info["path"]) if info.get("path") else None)
+    else:
+        raise ArtifactError(str(path / "manifest.json"), f"unknown embedder kind {info['kind']!r}")
+    if embedder.id != info["id"]:
+        raise ArtifactError(
+            str(path / "manifest.json"),
+            f"embedder id {embedder.id!r} does not match the trained {info['id']!r}",
+        )
+    return embedder
+
+
+def load_scorer(path: Path | None = None) -> Scorer:
+    """Load an artifact directory (default: the shipped one) as a thread-safe ``Scorer``."""
+    from predictors.scorer import ArtifactScorer
+
+    folder = DEFAULT_ARTIFACT if path is None else Path(path)
+    manifest = read_manifest(folder)
+    return ArtifactScorer(load_embedder(folder, manifest), load_model(folder, manifest), manifest)

@@ -1,0 +1,30 @@
+"""The ``Embedder`` protocol: the seam between text and every learned predictor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    @property
+    def id(self) -> str:
+        """Stable identifier; artifacts and caches are keyed by it."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """(len(texts), dim) array; rows have unit norm."""
+        ...
+
+
+def normalise(vectors: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Rows scaled to unit L2 norm (zero rows stay zero)."""
+    array = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    return array / np.maximum(norms, 1e-12)

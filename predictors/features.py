@@ -1,0 +1,143 @@
+"""Feature builders: what LightGBM sees instead of raw embeddings.
+
+For one prompt the feature row is the concatenation of
+
+* **structure** (``structure_features``, 12 columns): log length in characters, words and
+  lines, digit / upper-case / non-ASCII / punctuation fractions, code markers, math
+  markers, number of multiple-choice options, question mark, blank-line-separated
+  blocks (few-shot examples);
+* **reduced embedding**: the first ``n_components`` principal components;
+* **cluster**: the per-model mean score of the prompt's k-means cluster;
+* **neighbour statistics**: for every k in ``ks``, each model's mean score among the k
+  most similar training prompts (cosine), plus the mean similarity of those k.
+
+Training rows see their neighbours *without themselves* (leave-one-out), so the
+statistics are honest out-of-sample estimates like the ones a new prompt gets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+_CODE = re.compile(r"```|\bdef |\bfunction\b|\bpython\b|\breturn\b|[{};]\s*$|\bclass ", re.M)
+_MATH = re.compile(r"\d\s*[-+*/^=]\s*\d|\\frac|\bsolve\b|\bequation\b|\bcalculate\b", re.I)
+_OPTION = re.compile(r"^\s*\(?[A-E][).:]\s", re.M)
+STRUCTURE_NAMES = (
+    "log_chars", "log_words", "log_lines", "digit_frac", "upper_frac", "non_ascii_frac",
+    "punct_frac", "code_markers", "math_markers", "n_options", "has_question", "n_blocks",
+)  # fmt: skip
+
+
+def _structure_row(text: str) -> list[float]:
+    n = max(len(text), 1)
+    return [
+        np.log1p(len(text)),
+        np.log1p(len(text.split())),
+        np.log1p(text.count("\n")),
+        sum(c.isdigit() for c in text) / n,
+        sum(c.isupper() for c in text) / n,
+        sum(ord(c) > 127 for c in text) / n,
+        sum(c in ",.;:!?()[]{}\"'" for c in text) / n,
+        float(len(_CODE.findall(text))),
+        float(len(_MATH.findall(text))),
+        float(len(_OPTION.findall(text))),
+        float("?" in text),
+        float(len([b for b in text.split("\n\n") if b.strip()])),
+    ]
+
+
+def structure_features(texts: Sequence[str]) -> FloatArray:
+    """(n, 12) length and structure features of the full prompt texts."""
+    return np.array([_structure_row(t) for t in texts], dtype=np.float64).reshape(len(texts), -1)
+
+
+def _nanmean_rows(values: FloatArray, fallback: FloatArray) -> FloatArray:
+    counts = np.sum(~np.isnan(values), axis=-2)
+    sums = np.nansum(values, axis=-2)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), fallback)
+
+
+class FeatureBuilder:
+    """Fits PCA, k-means and a neighbour index on training embeddings and scores."""
+
+    def __init__(
+        self,
+        ks: Sequence[int] = (5, 20, 60),
+        n_clusters: int = 12,
+        n_components: int = 16,
+        random_state: int = 0,
+    ) -> None:
+        self.ks = tuple(ks)
+        self.n_clusters = n_clusters
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, embeddings: NDArray[np.floating], scores: FloatArray) -> Self:
+        """Remember training vectors and scores (n-by-m, NaN = no record)."""
+        from sklearn.cluster import KMeans
+
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        self.train_vectors_ = vectors
+        self.train_scores_ = np.asarray(scores, dtype=np.float64)
+        self.model_means_ = np.nanmean(self.train_scores_, axis=0)
+        self.mean_vector_ = vectors.mean(axis=0)
+        _, _, vt = np.linalg.svd(vectors - self.mean_vector_, full_matrices=False)
+        self.components_ = vt[: self.n_components].astype(np.float32)
+        n_clusters = min(self.n_clusters, len(vectors))
+        kmeans = KMeans(n_clusters, n_init=4, random_state=self.random_state).fit(vectors)
+        self.centroids_ = kmeans.cluster_centers_.astype(np.float32)
+        labels = kmeans.labels_
+        self.cluster_means_ = np.stack(
+            [_nanmean_rows(self.train_scores_[labels == c], self.model_means_)
+             for c in range(n_clusters)]
+        )  # fmt: skip
+        return self
+
+    def transform(
+        self,
+        embeddings: NDArray[np.floating],
+        structure: FloatArray,
+        exclude_rows: NDArray[np.intp] | None = None,
+    ) -> FloatArray:
+        """Feature matrix; ``exclude_rows[i]`` is a training row prompt i must not see."""
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        reduced = (vectors - self.mean_vector_) @ self.components_.T
+        cluster = np.argmax(vectors @ self.centroids_.T, axis=1)
+        blocks = [
+            structure,
+            reduced,
+            self.cluster_means_[cluster],
+            self.neighbours(vectors, exclude_rows),
+        ]
+        return np.hstack(blocks).astype(np.float64)
+
+    def neighbours(
+        self, vectors: NDArray[np.float32], exclude_rows: NDArray[np.intp] | None = None
+    ) -> FloatArray:
+        """Per k: each model's mean score among the k nearest training prompts, and mean sim."""
+        sims = vectors @ self.train_vectors_.T
+        if exclude_rows is not None:
+            sims[np.arange(len(vectors)), exclude_rows] = -np.inf
+        k_max = min(max(self.ks), sims.shape[1] - (exclude_rows is not None))
+        top = np.argpartition(-sims, k_max - 1, axis=1)[:, :k_max]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        out = []
+        for k in self.ks:
+            idx = top[:, : min(k, k_max)]
+            out.append(_nanmean_rows(self.train_scores_[idx], self.model_means_))
+            out.append(np.take_along_axis(sims, idx, axis=1).mean(axis=1, keepdims=True))
+        return np.hstack(out)
+
+    def fit_transform(
+        self, embeddings: NDArray[np.floating], scores: FloatArray, structure: FloatArray
+    ) -> FloatArray:
+        """Fit, then transform the training rows leave-one-out."""
+        self.fit(embeddings, scores)
+        return self.transform(embeddings, structure, np.arange(len(embeddings)))
