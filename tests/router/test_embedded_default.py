@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 
-from predictors.prior import PriorScorer
 from router.app import create_app
 from router.replay.data import ReplayDataset
 from router.settings import Settings
@@ -21,10 +21,16 @@ def dataset() -> ReplayDataset:
 
 @pytest.fixture(scope="module")
 def default_client() -> Iterator[openai.OpenAI]:
-    # Settings() with nothing set: embedded catalog, built-in replay upstream.
-    app = create_app(Settings(), scorer=PriorScorer())
+    # Settings() with nothing set: embedded catalog, shipped predictor, replay upstream.
+    app = create_app(Settings())
     with live_server(app) as url:
         yield openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0)
+
+
+def test_default_serves_with_the_shipped_predictor(default_client):
+    ready = httpx.get(str(default_client.base_url).replace("/v1/", "/readyz")).json()
+    assert ready["status"] == "ready" and ready["models"] == 11
+    assert ready["scorer"].startswith("artifact:")
 
 
 def test_benchmark_prompt_gets_recorded_answer(default_client, dataset: ReplayDataset):
