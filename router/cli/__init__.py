@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from router.cli.calibrate import calibrate
+from router.cli.predict import data_app, eval_command, train_command
+from router.cli.route import route
 from router.cli.serve import models, serve
 
 app = typer.Typer(
@@ -15,7 +17,11 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(models)
+app.command()(route)
+app.command("train")(train_command)
+app.command("eval")(eval_command)
 app.command()(calibrate)
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:
