@@ -6,7 +6,9 @@ __PREFIXES__
 local suffixes = {
 __SUFFIXES__
 }
-local headers = { ["Content-Type"] = "application/json" }
+-- The key only matters to the optional LiteLLM proxy baseline; the others ignore it.
+local headers = { ["Content-Type"] = "application/json",
+                  ["Authorization"] = "Bearer __KEY__" }
 local counter = 0
 
 request = function()

@@ -29,10 +29,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
+    PROXY_KEY,
     Processes,
     Result,
     Scenario,
+    Target,
     free_port,
+    proxy_command,
     router_command,
     router_scorer,
     run_scenarios,
@@ -45,9 +48,15 @@ from overhead_report import render, write_section  # noqa: E402
 CONCURRENCY = (1, 8, 32)
 
 
-def scenarios(concurrency: tuple[int, ...]) -> list[Scenario]:
-    """Direct baselines first, then the router with a named model and with auto."""
-    runs = [Scenario("direct", "named", stream, c) for stream in (False, True) for c in concurrency]
+def scenarios(concurrency: tuple[int, ...], proxy: bool) -> list[Scenario]:
+    """Direct baselines (and the LiteLLM proxy), then the router: named model and auto."""
+    baselines: tuple[Target, ...] = ("direct", "litellm") if proxy else ("direct",)
+    runs = [
+        Scenario(target, "named", stream, c)
+        for target in baselines
+        for stream in (False, True)
+        for c in concurrency
+    ]
     runs += [
         Scenario("router", mode, stream, c)
         for mode in ("named", "auto")
@@ -75,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=list(CONCURRENCY))
     parser.add_argument("--litellm-calls", type=int, default=300)
     parser.add_argument("--artifact", default=None, help="PARETOROUTE_ARTIFACT for the router")
+    parser.add_argument(
+        "--litellm-proxy",
+        default=None,
+        help="path of a `litellm` CLI (from an env with the proxy installed) to add as baseline",
+    )
     parser.add_argument("--write", type=Path, default=None, help="update this BENCHMARKS.md")
     args = parser.parse_args(argv)
     console = Console(width=120)
@@ -97,9 +111,17 @@ def main(argv: list[str] | None = None) -> int:
         console.print(sanity_check(router_port))
         scorer = router_scorer(router_port)
         ports = {"direct": upstream_port, "router": router_port}
-        results: list[Result] = run_scenarios(
-            scenarios(tuple(args.concurrency)), ports, Path(tmp), args.duration, console
-        )
+        if args.litellm_proxy:
+            ports["litellm"] = free_port()
+            procs.start(
+                "litellm",
+                proxy_command(args.litellm_proxy, Path(tmp), upstream_port, ports["litellm"]),
+                f"http://127.0.0.1:{ports['litellm']}/health/liveliness",
+                timeout_s=180,
+                extra_env={"LITELLM_MASTER_KEY": PROXY_KEY, "LITELLM_TELEMETRY": "False"},
+            )
+        runs = scenarios(tuple(args.concurrency), bool(args.litellm_proxy))
+        results: list[Result] = run_scenarios(runs, ports, Path(tmp), args.duration, console)
         litellm_timing = measure_litellm(upstream_port, args.litellm_calls, console)
     after = machine()
     markdown = render(results, litellm_timing, before, after, args.duration, scorer)

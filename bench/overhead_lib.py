@@ -30,7 +30,9 @@ DEFAULT_CATALOG = ROOT / "router" / "data" / "default_catalog.yaml"
 NAMED_MODEL = "mistralai/mixtral-8x7b-chat"
 PROMPTS = 64
 SENTINEL = "@@N@@"
-Target = Literal["direct", "router"]
+Target = Literal["direct", "router", "litellm"]
+#: Master key for the optional LiteLLM proxy baseline (it refuses to start without one).
+PROXY_KEY = "sk-paretoroute-bench-0123456789abcdef"
 Mode = Literal["named", "auto"]
 
 
@@ -86,10 +88,18 @@ class Processes:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
 
-    def start(self, name: str, command: list[str], ready_url: str, timeout_s: float = 30) -> None:
+    def start(
+        self,
+        name: str,
+        command: list[str],
+        ready_url: str,
+        timeout_s: float = 30,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         """Start ``command`` and wait until ``ready_url`` answers 200."""
         log = (self.log_dir / f"{name}.log").open("wb")
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        env |= extra_env or {}
         child = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
@@ -126,6 +136,27 @@ def router_command(port: int, catalog: Path, artifact: str | None) -> list[str]:
     return command + (["--artifact", artifact] if artifact else [])
 
 
+def proxy_command(litellm_bin: str, folder: Path, upstream_port: int, port: int) -> list[str]:
+    """The LiteLLM proxy (one worker, no routing) serving the named model from the upstream."""
+    config = {
+        "model_list": [
+            {
+                "model_name": NAMED_MODEL,
+                "litellm_params": {
+                    "model": "openai/bench-fixed",
+                    "api_base": f"http://127.0.0.1:{upstream_port}/v1",
+                    "api_key": "unused",
+                },
+            }
+        ],
+        "litellm_settings": {"telemetry": False},
+    }
+    path = folder / "litellm_proxy.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    command = [litellm_bin, "--config", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    return [*command, "--num_workers", "1"]
+
+
 def _long_string(text: str) -> str:
     level = "=" * 4
     while f"]{level}]" in text:
@@ -147,6 +178,7 @@ def wrk_script(mode: Mode, stream: bool) -> str:
         prefixes.append(_long_string(prefix))
         suffixes.append(_long_string(suffix))
     template = (Path(__file__).parent / "overhead.lua").read_text()
+    template = template.replace("__KEY__", PROXY_KEY)
     return template.replace("__PREFIXES__", ",\n".join(prefixes)).replace(
         "__SUFFIXES__", ",\n".join(suffixes)
     )
