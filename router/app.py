@@ -66,6 +66,7 @@ def create_app(
         try:
             yield
         finally:
+            services.planner.batcher.close()
             await services.upstream.aclose()
 
     app = FastAPI(

@@ -121,7 +121,6 @@ class Catalog:
         position = self.index(name)
         return None if position is None else self.models[position]
 
-
     def prices(self) -> dict[str, tuple[float, float]]:
         """Hosted models' (input, output) USD per token."""
         return {

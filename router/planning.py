@@ -7,12 +7,14 @@ model's prior completion length). ``auto`` and ``auto:<profile>`` go through
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from predictors.base import Prompt
 from predictors.tokens import count_message_tokens, count_tokens
+from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, CatalogModel
 from router.errors import ModelUnavailableError
 from router.preferences import build_preferences, header_preferences, resolve_model_field
@@ -93,14 +95,16 @@ class Planner:
         prior_tokens: list[float],
         timeout_s: float,
         spend: SpendControl,
+        batcher: ScoreBatcher,
     ) -> None:
         self.router = router
+        self.batcher = batcher
         self.catalog = router.catalog
         self.prior_tokens = prior_tokens
         self.timeout_s = timeout_s
         self.spend = spend
 
-    def route(
+    async def route(
         self, body: ChatCompletionRequest | CompletionRequest, headers: Mapping[str, str]
     ) -> tuple[RoutingOutcome | None, CatalogModel, float]:
         """Decide (or take the named model); return the outcome, the model and its cost."""
@@ -114,21 +118,24 @@ class Planner:
             choice, self.catalog, header_preferences(headers), body.router
         )
         prefs = self.spend.apply(profile, prefs)
-        outcome = self.router.route(
-            prompt,
+        started = time.perf_counter()
+        scores = await self.batcher.score(prompt)
+        outcome = self.router.decide(
+            scores,
             prompt_tokens,
             prefs,
             profile=profile,
             max_output_tokens=body.output_token_limit(),
+            started=started,
         )
         index = outcome.decision.index
         return outcome, self.catalog.models[index], float(outcome.table.cost_usd[index])
 
-    def plan(
+    async def plan(
         self, body: ChatCompletionRequest | CompletionRequest, headers: Mapping[str, str]
     ) -> Plan:
         """The full plan, including the upstream target."""
-        outcome, model, cost = self.route(body, headers)
+        outcome, model, cost = await self.route(body, headers)
         reason = outcome.decision.reason if outcome else "requested by name"
         return Plan(
             request_id=f"pr-{uuid.uuid4().hex}",

@@ -107,6 +107,30 @@ class ModelRouter:
         """Decide which model serves ``prompt``; raise a 4xx ``RouterError`` if none can."""
         start = time.perf_counter()
         scores = self.scorer.score([prompt], self.cards)
+        return self.decide(
+            scores,
+            prompt_tokens,
+            prefs,
+            profile=profile,
+            max_output_tokens=max_output_tokens,
+            started=start,
+        )
+
+    def decide(
+        self,
+        scores: ScoreTable,
+        prompt_tokens: int,
+        prefs: Preferences,
+        *,
+        profile: str,
+        max_output_tokens: int | None,
+        started: float,
+    ) -> RoutingOutcome:
+        """The policy's choice given one prompt's scores (row 0 of ``scores``).
+
+        ``started`` is the ``time.perf_counter()`` at which the decision began, so the
+        reported decision time includes scoring however it was done.
+        """
         completion = scores.completion_tokens[0]
         if max_output_tokens:
             completion = (
@@ -131,7 +155,7 @@ class ModelRouter:
             )
         except NoFeasibleModel as error:
             raise _routing_error(error, prompt_tokens) from None
-        elapsed_ms = (time.perf_counter() - start) * 1000.0
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
         return RoutingOutcome(
             decision=decision,
             table=table,

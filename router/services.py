@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from predictors.base import Scorer
 from predictors.prior import PriorScorer
 from predictors.tokens import count_tokens
+from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
 from router.feedback import Feedback
 from router.metrics import RouterMetrics
@@ -104,7 +105,7 @@ def build_services(
         catalog=catalog,
         scorer=scorer,
         upstream=upstream or build_upstream(),
-        planner=Planner(router, prior.tolist(), timeout, spend),
+        planner=Planner(router, prior.tolist(), timeout, spend, ScoreBatcher(scorer, router.cards)),
         metrics=metrics,
         feedback=Feedback(router, spend, metrics),
     )

@@ -71,7 +71,7 @@ async def route(request: Request, body: RouteRequest) -> RouteResponse:
             f"not the model name {body.model!r}",
             param="model",
         )
-    outcome, _, _ = services.planner.route(body, request.headers)
+    outcome, _, _ = await services.planner.route(body, request.headers)
     assert outcome is not None
     return RouteResponse(
         id=f"route-{uuid.uuid4().hex}",

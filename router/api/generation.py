@@ -75,7 +75,7 @@ async def _generate(
     request: Request, body: ChatCompletionRequest | CompletionRequest, endpoint: Endpoint
 ) -> Response:
     services: Services = request.app.state.services
-    plan = services.planner.plan(body, request.headers)
+    plan = await services.planner.plan(body, request.headers)
     payload = forward_body(body)
     if body.stream:
         return await _stream(services, plan, endpoint, payload)

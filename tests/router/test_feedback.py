@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from predictors.prior import PriorScorer
+from router.batching import ScoreBatcher
 from router.catalog import Catalog, parse_catalog
 from router.feedback import Feedback
 from router.metrics import RouterMetrics
@@ -66,20 +67,21 @@ def build(clock: FakeClock) -> tuple[Planner, Feedback, RouterMetrics]:
     router = ModelRouter(catalog, PriorScorer())
     metrics = RouterMetrics(CollectorRegistry())
     spend = SpendControl(metrics, clock=clock)
-    planner = Planner(router, [100.0] * len(catalog.models), 5.0, spend)
+    batcher = ScoreBatcher(router.scorer, router.cards)
+    planner = Planner(router, [100.0] * len(catalog.models), 5.0, spend, batcher)
     return planner, Feedback(router, spend, metrics), metrics
 
 
-def test_overspending_profile_raises_cost_weight_and_moves_to_cheaper_models():
+async def test_overspending_profile_raises_cost_weight_and_moves_to_cheaper_models():
     clock = FakeClock()
     planner, feedback, metrics = build(clock)
     body = ChatCompletionRequest.model_validate({"model": "auto:budget", "messages": MESSAGES})
-    first = planner.plan(body, {})
+    first = await planner.plan(body, {})
     assert first.model.name == "gpt-4-1106-preview"  # cost_weight 1 barely matters at first
     chosen = []
     for _ in range(3600):  # an hour, one request per second, each with a large usage
         clock.now += 1.0
-        plan = planner.plan(body, {})
+        plan = await planner.plan(body, {})
         chosen.append(plan.model.name)
         feedback.served(plan, "chat", {"prompt_tokens": 500, "completion_tokens": 500}, 0.5)
     weight = metrics.cost_weight.labels("budget")._value.get()
@@ -88,7 +90,7 @@ def test_overspending_profile_raises_cost_weight_and_moves_to_cheaper_models():
     assert metrics.spend_target.labels("budget")._value.get() == 0.01
 
 
-def test_live_latency_refits_runtime():
+async def test_live_latency_refits_runtime():
     clock = FakeClock()
     planner, feedback, _ = build(clock)
     router = planner.router
@@ -96,7 +98,7 @@ def test_live_latency_refits_runtime():
     body = ChatCompletionRequest.model_validate(
         {"model": "gpt-3.5-turbo-1106", "messages": MESSAGES}
     )
-    plan = planner.plan(body, {})
+    plan = await planner.plan(body, {})
     for i in range(64):  # latency = 0.2 s + 0.01 s per output token
         completion = 10 + 5 * i
         usage = {"prompt_tokens": 20 + (37 * i) % 50, "completion_tokens": completion}

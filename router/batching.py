@@ -1,0 +1,69 @@
+"""Score concurrent requests together, on a worker thread, off the event loop.
+
+Scoring is CPU work (embedding, nearest neighbours, LightGBM) with a high fixed cost
+per call. While one batch is being scored, requests that arrive queue up and are scored
+together in the next call: a lone request waits only for the thread hand-off, and under
+load the per-call cost is shared. The event loop keeps parsing and forwarding meanwhile
+(numpy and LightGBM release the GIL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from predictors.base import ModelCard, Prompt, Scorer, ScoreTable
+
+
+def row(table: ScoreTable, index: int) -> ScoreTable:
+    """Row ``index`` of a batch as a one-prompt table."""
+    return ScoreTable(
+        models=table.models,
+        quality=table.quality[index : index + 1],
+        completion_tokens=table.completion_tokens[index : index + 1],
+        source=table.source,
+    )
+
+
+class ScoreBatcher:
+    """Async front for a ``Scorer``: one worker thread, batches of up to ``max_batch``."""
+
+    def __init__(self, scorer: Scorer, cards: Sequence[ModelCard], max_batch: int = 64) -> None:
+        self.scorer = scorer
+        self.cards = tuple(cards)
+        self.max_batch = max_batch
+        self._pending: list[tuple[Prompt, asyncio.Future[ScoreTable]]] = []
+        self._worker: asyncio.Task[None] | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorer")
+
+    async def score(self, prompt: Prompt) -> ScoreTable:
+        """This prompt's one-row table, scored alone or with whatever else is waiting."""
+        future: asyncio.Future[ScoreTable] = asyncio.get_running_loop().create_future()
+        self._pending.append((prompt, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+            prompts = [prompt for prompt, _ in batch]
+            try:
+                table = await loop.run_in_executor(
+                    self._executor, self.scorer.score, prompts, self.cards
+                )
+            except Exception as error:  # every waiter gets the scorer's failure
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for index, (_, future) in enumerate(batch):
+                if not future.done():
+                    future.set_result(row(table, index))
+
+    def close(self) -> None:
+        """Stop the worker thread (pending work is dropped; call at shutdown)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,67 @@
+"""The score batcher: concurrent prompts share one scorer call; failures reach every waiter."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from predictors.base import ModelCard, Prompt, ScoreTable
+from router.batching import ScoreBatcher
+
+CARDS = (ModelCard("a"), ModelCard("b"))
+
+
+class RecordingScorer:
+    """Quality = prompt length / 100 for model a, 1 - that for b; records batch sizes."""
+
+    name = "recording"
+
+    def __init__(self, fail: bool = False) -> None:
+        self.batches: list[int] = []
+        self.fail = fail
+        self.release = threading.Event()
+
+    def score(self, prompts: Sequence[Prompt], cards: Sequence[ModelCard]) -> ScoreTable:
+        self.batches.append(len(prompts))
+        self.release.wait(timeout=5)
+        if self.fail:
+            raise RuntimeError("scorer broke")
+        lengths = np.array([len(str(p)) / 100 for p in prompts])
+        quality = np.column_stack([lengths, 1 - lengths])
+        return ScoreTable(
+            models=tuple(c.name for c in cards),
+            quality=quality,
+            completion_tokens=np.full_like(quality, 10.0),
+            source=("learned", "learned"),
+        )
+
+
+async def test_concurrent_prompts_are_batched_and_rows_match():
+    scorer = RecordingScorer()
+    batcher = ScoreBatcher(scorer, CARDS)
+    first = asyncio.create_task(batcher.score("x"))
+    await asyncio.sleep(0.05)  # the first call is now blocked inside the scorer
+    rest = [asyncio.create_task(batcher.score("y" * n)) for n in range(2, 12)]
+    await asyncio.sleep(0.05)
+    scorer.release.set()
+    tables = [await first, *[await task for task in rest]]
+    assert scorer.batches == [1, 10]
+    for n, table in zip([1, *range(2, 12)], tables, strict=True):
+        assert table.quality.shape == (1, 2)
+        assert table.quality[0, 0] == pytest.approx(n / 100)
+    batcher.close()
+
+
+async def test_scorer_failure_reaches_every_waiter():
+    scorer = RecordingScorer(fail=True)
+    scorer.release.set()
+    batcher = ScoreBatcher(scorer, CARDS)
+    results = await asyncio.gather(
+        *(batcher.score(str(i)) for i in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, RuntimeError) for r in results)
+    batcher.close()
