@@ -25,9 +25,10 @@ from router.planning import Planner
 from router.routing import ModelRouter
 from router.settings import Settings
 from router.spend import SpendControl
+from router.upstream.aiohttp_upstream import AiohttpUpstream
 from router.upstream.base import Upstream
 from router.upstream.dispatch import DispatchingUpstream
-from router.upstream.openai_http import OpenAIHttpUpstream
+from router.upstream.in_process import HttpxUpstream
 
 logger = logging.getLogger(__name__)
 
@@ -71,15 +72,15 @@ def build_scorer(settings: Settings) -> Scorer:
 
 
 def build_upstream() -> Upstream:
-    """Direct httpx forwarding (with the in-process replay server) plus litellm."""
+    """In-process replay server, direct aiohttp forwarding, litellm for the rest."""
     from router.replay.app import create_replay_app
     from router.replay.data import ReplayDataset
     from router.upstream.litellm_upstream import LiteLLMUpstream
 
     replay = create_replay_app(ReplayDataset.load())
     replay_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=replay), timeout=None)
-    direct = OpenAIHttpUpstream(clients={BUILTIN_REPLAY: replay_client})
-    return DispatchingUpstream(direct, LiteLLMUpstream)
+    in_process = {BUILTIN_REPLAY: HttpxUpstream(replay_client)}
+    return DispatchingUpstream(AiohttpUpstream(), LiteLLMUpstream, in_process)
 
 
 def build_services(

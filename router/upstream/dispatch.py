@@ -1,15 +1,15 @@
-"""Choose, per target, between direct OpenAI-protocol forwarding and litellm.
+"""Choose, per target, between in-process apps, direct OpenAI forwarding and litellm.
 
-Rule: a target whose litellm provider prefix is an OpenAI-compatible one (``openai``,
-``hosted_vllm``, ``llamacpp``, ``lm_studio``, ``openai_compatible``) or whose
-``api_base`` is the built-in replay server goes straight over httpx; everything else
-(``anthropic/``, ``bedrock/``, ``together_ai/``, ...) goes through litellm, which is
-only imported if some catalog model needs it.
+Rule: an ``api_base`` naming an in-process app (``builtin:replay``) goes to that app; a
+target whose litellm provider prefix is an OpenAI-compatible one (``openai``,
+``hosted_vllm``, ``llamacpp``, ``lm_studio``, ``openai_compatible``) goes straight over
+HTTP; everything else (``anthropic/``, ``bedrock/``, ``together_ai/``, ...) goes through
+litellm, which is only imported if some catalog model needs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from router.catalog import BUILTIN_REPLAY
 from router.upstream.base import Endpoint, Payload, Upstream, UpstreamTarget
@@ -35,14 +35,23 @@ def speaks_openai(litellm_model: str, api_base: str | None) -> bool:
 
 
 class DispatchingUpstream:
-    """Routes each call to ``direct`` or to a lazily built ``translating`` upstream."""
+    """Routes each call to an in-process app, ``direct``, or a lazily built translator."""
 
-    def __init__(self, direct: Upstream, translating: Callable[[], Upstream]) -> None:
+    def __init__(
+        self,
+        direct: Upstream,
+        translating: Callable[[], Upstream],
+        in_process: Mapping[str, Upstream] | None = None,
+    ) -> None:
         self._direct = direct
         self._make_translating = translating
         self._translating: Upstream | None = None
+        self._in_process = dict(in_process or {})
 
     def _pick(self, target: UpstreamTarget) -> Upstream:
+        app = self._in_process.get(target.api_base or "")
+        if app is not None:
+            return app
         if speaks_openai(target.litellm_model, target.api_base):
             return self._direct
         if self._translating is None:
@@ -59,5 +68,7 @@ class DispatchingUpstream:
 
     async def aclose(self) -> None:
         await self._direct.aclose()
+        for app in self._in_process.values():
+            await app.aclose()
         if self._translating is not None:
             await self._translating.aclose()
