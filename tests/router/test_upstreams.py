@@ -1,0 +1,73 @@
+"""The upstream implementations against a real fake server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from router.errors import UpstreamError, UpstreamTimeoutError
+from router.upstream.aiohttp_upstream import AiohttpUpstream
+from router.upstream.base import Upstream, UpstreamTarget
+from router.upstream.dispatch import speaks_openai
+from router.upstream.litellm_upstream import LiteLLMUpstream
+from tests.router.servers import FakeUpstreamState, free_port
+
+BODY = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
+
+
+def target(url: str, timeout_s: float = 2.0) -> UpstreamTarget:
+    return UpstreamTarget(
+        model="public-name",
+        litellm_model="openai/gpt-3.5-turbo-1106",
+        api_base=url,
+        api_key="sk-test",
+        timeout_s=timeout_s,
+    )
+
+
+@pytest.fixture(params=["aiohttp", "litellm"])
+def upstream(request: pytest.FixtureRequest) -> Upstream:
+    return AiohttpUpstream() if request.param == "aiohttp" else LiteLLMUpstream()
+
+
+def test_complete_and_stream(upstream: Upstream, upstream_url, upstream_state: FakeUpstreamState):
+    async def run() -> tuple[dict, list[dict]]:
+        result = await upstream.complete(target(upstream_url), "chat", BODY)
+        chunks = [c async for c in upstream.stream(target(upstream_url), "chat", BODY)]
+        await upstream.aclose()
+        return result, chunks
+
+    result, chunks = asyncio.run(run())
+    assert result["choices"][0]["message"]["content"] == upstream_state.reply
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text.split() == upstream_state.reply.split()
+    sent = upstream_state.requests[0]
+    assert sent["model"] == "gpt-3.5-turbo-1106" and sent["max_tokens"] == 5
+    assert upstream_state.headers[0]["authorization"] == "Bearer sk-test"
+
+
+def test_upstream_error_keeps_its_message(upstream: Upstream, upstream_url, upstream_state):
+    upstream_state.fail_status = 503
+    with pytest.raises(UpstreamError, match="upstream exploded"):
+        asyncio.run(upstream.complete(target(upstream_url), "chat", BODY))
+
+
+def test_timeout(upstream: Upstream, upstream_url: str, upstream_state: FakeUpstreamState):
+    upstream_state.delay_s = 2.0
+    with pytest.raises(UpstreamTimeoutError):
+        asyncio.run(upstream.complete(target(upstream_url, timeout_s=0.5), "chat", BODY))
+
+
+def test_unreachable_upstream(upstream: Upstream):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(UpstreamError):
+        asyncio.run(upstream.complete(target(url), "chat", BODY))
+
+
+def test_dispatch_rule():
+    assert speaks_openai("openai/gpt-4o", None)
+    assert speaks_openai("hosted_vllm/meta-llama/Llama-3-8B", "http://127.0.0.1:8001/v1")
+    assert speaks_openai("anything", "builtin:replay")
+    assert not speaks_openai("anthropic/claude-sonnet-4-5", None)
+    assert not speaks_openai("bedrock/anthropic.claude-v2:1", None)
