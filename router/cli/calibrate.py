@@ -7,14 +7,16 @@ builds the prompts x models score and cost matrices, runs
 YAML file (``--out``; without it the YAML is printed). Records lacking ``cost_usd`` are
 priced from ``--catalog`` (prompt tokens x input price + completion tokens x output
 price). The recorded scores always *measure* the outcome; what *steers* the choice is
-``--steer``: ``prior`` (default: each model's mean recorded score, i.e. a
-prompt-independent predictor, honest), or ``oracle`` (the recorded per-prompt score:
-hindsight, an upper bound only). ``calibrate_matrix`` also takes a predicted-quality
-matrix, so a trained scorer can steer instead.
+``--steer``: ``artifact`` (default: the trained predictor the server routes with, so the
+weight found is on the same scale as the server's predictions; in-sample if the
+artifact was trained on these records), ``prior`` (each model's mean recorded score, a
+prompt-independent predictor), or ``oracle`` (the recorded per-prompt score: hindsight,
+an upper bound only).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -38,6 +40,8 @@ class EvalMatrix:
     models: tuple[str, ...]
     score: FloatArray
     cost_usd: FloatArray
+    #: The prompt of each row (text or messages), for a scorer to steer with.
+    prompts: tuple[Any, ...] = ()
 
 
 def _record_cost(record: Mapping[str, Any], prices: Mapping[str, tuple[float, float]]) -> float:
@@ -60,10 +64,13 @@ def eval_matrix(
     """Pivot eval records into score and cost matrices (records without a score skipped)."""
     rows: dict[str, int] = {}
     columns: dict[str, int] = {}
+    prompts: list[Any] = []
     cells: list[tuple[int, int, float, float]] = []
     for record in records:
         if record.get("score") is None:
             continue
+        if str(record["id"]) not in rows:
+            prompts.append(record.get("prompt") or "")
         row = rows.setdefault(str(record["id"]), len(rows))
         column = columns.setdefault(str(record["model"]), len(columns))
         cells.append((row, column, float(record["score"]), _record_cost(record, prices or {})))
@@ -71,12 +78,13 @@ def eval_matrix(
     cost = np.full((len(rows), len(columns)), np.nan)
     for row, column, value, price in cells:
         score[row, column], cost[row, column] = value, price
-    return EvalMatrix(tuple(rows), tuple(columns), score, cost)
+    return EvalMatrix(tuple(rows), tuple(columns), score, cost, tuple(prompts))
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """Eval records from a JSONL file (blank lines ignored)."""
-    with path.open() as lines:
+    """Eval records from a JSONL (or gzip JSONL) file; blank lines ignored."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
 
 
@@ -96,6 +104,17 @@ def calibrate_matrix(
         target,
         realised=matrix.score[keep],
     )
+
+
+def artifact_quality(matrix: EvalMatrix, artifact: Path | None) -> FloatArray:
+    """The trained predictor's quality for every (row, model) of the matrix."""
+    from predictors.artifact import load_scorer
+    from predictors.base import ModelCard
+
+    scorer = load_scorer(artifact)
+    cards = [ModelCard(name=name) for name in matrix.models]
+    quality = scorer.score(list(matrix.prompts), cards).quality
+    return np.where(np.isnan(matrix.score), np.nan, quality)
 
 
 def prior_quality(score: FloatArray) -> FloatArray:
@@ -150,8 +169,11 @@ def calibrate(
         Path | None, typer.Option(help="YAML file to create or update (default: print)")
     ] = None,
     steer: Annotated[
-        str, typer.Option(help="What steers the choice: prior (honest) or oracle (upper bound)")
-    ] = "prior",
+        str, typer.Option(help="What steers the choice: artifact, prior or oracle (upper bound)")
+    ] = "artifact",
+    artifact: Annotated[
+        Path | None, typer.Option(help="Predictor artifact for --steer artifact (default: shipped)")
+    ] = None,
 ) -> None:
     """Find the cost_weight that reaches TARGET x REFERENCE's quality at least cost."""
     import yaml
@@ -161,11 +183,15 @@ def calibrate(
         from router.catalog import price_table
 
         prices = price_table(catalog)
-    if steer not in {"prior", "oracle"}:
-        raise typer.BadParameter("--steer must be 'prior' or 'oracle'")
+    if steer not in {"artifact", "prior", "oracle"}:
+        raise typer.BadParameter("--steer must be 'artifact', 'prior' or 'oracle'")
     try:
         matrix = eval_matrix(read_records(data), prices)
-        predicted = matrix.score if steer == "oracle" else None
+        predicted = {
+            "oracle": lambda: matrix.score,
+            "artifact": lambda: artifact_quality(matrix, artifact),
+            "prior": lambda: None,
+        }[steer]()
         result = calibrate_matrix(matrix, reference, target, predicted)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None

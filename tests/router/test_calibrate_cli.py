@@ -86,3 +86,20 @@ def test_cli_rejects_an_unknown_reference(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["--data", str(data), "--reference", "nope"])
     assert result.exit_code != 0
     assert "nope" in result.output
+
+
+def test_artifact_steering_on_routerbench_sample(tmp_path: Path) -> None:
+    import gzip
+
+    source = Path(__file__).resolve().parents[2] / "data" / "routerbench.jsonl.gz"
+    with gzip.open(source, "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for _, line in zip(range(1100), lines, strict=False)]
+    data = tmp_path / "sample.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "profiles.yaml"
+    args = ["--data", str(data), "--reference", "gpt-4-1106-preview", "--out", str(out)]
+    result = CliRunner().invoke(_app(), [*args, "--target", "0.9"])
+    assert result.exit_code == 0, result.output
+    weight = yaml.safe_load(out.read_text())["profiles"]["quality-target"]["cost_weight"]
+    assert weight > 0
+    assert "reached" in result.output and "share of traffic" in result.output
