@@ -7,7 +7,7 @@ the static columns of the candidate table) so a decision only does per-prompt wo
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +18,7 @@ from policies.cost import Estimates, estimate
 from policies.economics import ModelEconomics
 from policies.runtime import RuntimeEstimator
 from predictors.base import ModelCard, Prompt, Scorer, ScoreTable
+from predictors.records import EvalRecord
 from router.catalog import Catalog, CatalogModel
 from router.errors import ContextLengthError, NoFeasibleModelError
 
@@ -86,6 +87,24 @@ class ModelRouter:
         self._release = np.array(
             [_ordinal(m.config.release_date) for m in catalog.models], dtype=np.int64
         )
+
+    def seed_runtime(self, records: Iterable[EvalRecord]) -> int:
+        """Fit runtimes from eval records that carry latency; returns how many were used."""
+        by_model: dict[str, list[tuple[float, float, float]]] = {}
+        for record in records:
+            prompt, completion, latency = (
+                record.prompt_tokens,
+                record.completion_tokens,
+                record.latency_s,
+            )
+            if prompt is None or completion is None or latency is None:
+                continue
+            if record.model in self.catalog.positions:
+                by_model.setdefault(record.model, []).append((prompt, completion, latency))
+        for model, rows in by_model.items():
+            prompts, completions, latencies = zip(*rows, strict=True)
+            self.runtime.observe_many(model, prompts, completions, latencies)
+        return sum(len(rows) for rows in by_model.values())
 
     def estimate(
         self, prompt_tokens: int, completion_tokens: Sequence[float] | np.ndarray

@@ -118,6 +118,9 @@ class ModelRow(BaseModel):
     quality_source: str
     predicted_cost_usd: float
     predicted_runtime_s: float
+    #: Cost-aware runtime: runtime x accelerators the model occupies (self-hosted cost basis).
+    predicted_accelerator_s: float
+    accelerators: int
     runtime_source: str
     predicted_completion_tokens: float
     utility: float

@@ -97,6 +97,11 @@ def build_services(
     count_tokens("load the encoding now, not on the first request")
     scorer = scorer or build_scorer(settings)
     router = ModelRouter(catalog, scorer)
+    if settings.runtime_records is not None:
+        from predictors.records import load_records
+
+        used = router.seed_runtime(load_records(settings.runtime_records))
+        logger.info("runtime fits seeded from %d records with latency", used)
     prior = PriorScorer().score([""], router.cards).completion_tokens[0]
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
     metrics = RouterMetrics(registry)

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     catalog: Path | None = None
     artifact: str | None = None
+    #: Eval records (JSONL) whose ``latency_s`` seed the per-model runtime fits at start.
+    runtime_records: Path | None = None
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     upstream_timeout_s: float | None = Field(default=None, gt=0)
     #: Threads for numpy/torch/LightGBM inside the routing decision (the box has 2 cores).

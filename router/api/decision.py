@@ -34,6 +34,7 @@ def _rows(outcome: RoutingOutcome) -> list[ModelRow]:
         outcome.scores,
         outcome.estimates,
     )
+    accelerator_s = estimates.accelerator_s
     return [
         ModelRow(
             model=name,
@@ -41,6 +42,8 @@ def _rows(outcome: RoutingOutcome) -> list[ModelRow]:
             quality_source=scores.source[i],
             predicted_cost_usd=float(table.cost_usd[i]),
             predicted_runtime_s=float(table.runtime_s[i]),
+            predicted_accelerator_s=float(accelerator_s[i]),
+            accelerators=int(estimates.accelerators[i]),
             runtime_source=estimates.runtime_source[i],
             predicted_completion_tokens=float(scores.completion_tokens[0, i]),
             utility=_finite(decision.utility[i]),
