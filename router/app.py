@@ -23,7 +23,8 @@ from predictors.base import Scorer
 from router.api import decision, generation, meta
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, install_error_handlers
-from router.services import Services, build_services, configure_threads
+from predictors.scorer import configure_threads
+from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
 

@@ -46,18 +46,6 @@ class Services:
     feedback: Feedback
 
 
-def configure_threads(threads: int) -> None:
-    """Pin numpy/BLAS and torch to ``threads`` so the decision does not fight itself."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=threads)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(threads)
-
-
 def build_scorer(settings: Settings) -> Scorer:
     """``prior`` → mean-quality prior; a path → that artifact; unset → the shipped one."""
     if settings.artifact == "prior":
