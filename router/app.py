@@ -20,10 +20,10 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
+from predictors.scorer import configure_threads
 from router.api import decision, generation, meta
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, install_error_handlers
-from predictors.scorer import configure_threads
 from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
