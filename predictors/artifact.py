@@ -4,9 +4,10 @@ Layout of an artifact directory::
 
     manifest.json     format version, embedder id, model list, feature spec, hyper-
                       parameters, prices, per-model record stats, CV metrics, data hash
-    arrays.npz        feature-builder state (training vectors/scores, PCA, centroids,
-                      cluster means) and Platt calibration (slope, intercept)
-    quality/<j>.txt   LightGBM quality booster of model j (text format)
+    arrays.npz        feature-builder state (training vectors/scores/groups, PCA,
+                      centroids, cluster means) and the group prior (input scaling,
+                      classifier weights, per-group model means), prefixed ``prior.``
+    quality/stacked.txt  the residual LightGBM quality booster (absent if 0 rounds)
     length/<j>.txt    LightGBM length booster of model j
     embedder/         the model2vec static embedder (when the artifact uses one)
 
@@ -16,6 +17,7 @@ Layout of an artifact directory::
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +27,19 @@ from predictors.base import Scorer
 from predictors.embedders import Embedder, SentenceTransformerEmbedder, StaticEmbedder
 from predictors.errors import ArtifactError
 from predictors.features import FeatureBuilder
+from predictors.groups import GroupPrior
 from predictors.pipeline import QualityModel
-from predictors.quality import LengthPredictor, LightGBMQualityPredictor
+from predictors.quality import LengthPredictor
+from predictors.stacked import StackedQualityPredictor
 
-FORMAT_VERSION = 1
+#: 2: group prior + one stacked residual booster (1 had 11 Platt-calibrated boosters).
+FORMAT_VERSION = 2
 DEFAULT_ARTIFACT = Path(__file__).with_name("default_artifact")
 _FEATURE_ARRAYS = (
     "train_vectors_", "train_scores_", "model_means_", "mean_vector_", "components_",
-    "centroids_", "cluster_means_",
+    "centroids_", "cluster_means_", "train_groups_",
 )  # fmt: skip
+_PRIOR_ARRAYS = ("input_mean_", "input_scale_", "coef_", "intercept_", "group_means_")
 
 
 def save_model(model: QualityModel, out_dir: Path, manifest: dict[str, Any]) -> None:
@@ -41,15 +47,15 @@ def save_model(model: QualityModel, out_dir: Path, manifest: dict[str, Any]) -> 
     out_dir.mkdir(parents=True, exist_ok=True)
     arrays = {name: getattr(model.features, name) for name in _FEATURE_ARRAYS}
     arrays["train_vectors_"] = arrays["train_vectors_"].astype(np.float16)
-    arrays["platt_"] = np.array(model.quality.calibrators_, dtype=np.float64)
+    arrays |= {f"prior.{name}": getattr(model.prior, name) for name in _PRIOR_ARRAYS}
     np.savez_compressed(out_dir / "arrays.npz", **arrays)
-    for kind, boosters in (
-        ("quality", model.quality.boosters_),
-        ("length", model.length.boosters_),
-    ):
-        (out_dir / kind).mkdir(exist_ok=True)
-        for j, booster in enumerate(boosters):
-            booster.save_model(str(out_dir / kind / f"{j}.txt"))
+    for kind in ("quality", "length"):
+        shutil.rmtree(out_dir / kind, ignore_errors=True)
+        (out_dir / kind).mkdir()
+    if model.quality.booster_ is not None:
+        model.quality.booster_.save_model(str(out_dir / "quality" / "stacked.txt"))
+    for j, booster in enumerate(model.length.boosters_):
+        booster.save_model(str(out_dir / "length" / f"{j}.txt"))
     body = {"format_version": FORMAT_VERSION, **manifest}
     (out_dir / "manifest.json").write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
 
@@ -80,24 +86,34 @@ def _load_booster(file: Path) -> Any:
     return lightgbm.Booster(model_file=str(file))
 
 
+def _load_arrays(file: Path, builder: FeatureBuilder, prior: GroupPrior) -> None:
+    if not file.is_file():
+        raise ArtifactError(str(file), "missing")
+    with np.load(file) as arrays:
+        missing = [n for n in (*_FEATURE_ARRAYS, *(f"prior.{p}" for p in _PRIOR_ARRAYS))
+                   if n not in arrays]  # fmt: skip
+        if missing:
+            raise ArtifactError(str(file), f"arrays {missing} are missing")
+        for name in _FEATURE_ARRAYS:
+            setattr(builder, name, arrays[name])
+        for name in _PRIOR_ARRAYS:
+            setattr(prior, name, arrays[f"prior.{name}"])
+    builder.train_vectors_ = builder.train_vectors_.astype(np.float32)
+
+
 def load_model(path: Path, manifest: dict[str, Any]) -> QualityModel:
     """Rebuild the fitted ``QualityModel`` saved by ``save_model``."""
     spec, n_models = manifest["feature_spec"], len(manifest["models"])
-    arrays_file = path / "arrays.npz"
-    if not arrays_file.is_file():
-        raise ArtifactError(str(arrays_file), "missing")
-    with np.load(arrays_file) as arrays:
-        features = FeatureBuilder(**spec["builder"])
-        for name in _FEATURE_ARRAYS:
-            setattr(features, name, arrays[name])
-        features.train_vectors_ = features.train_vectors_.astype(np.float32)
-        quality = LightGBMQualityPredictor(**spec["quality"])
-        quality.calibrators_ = [(float(a), float(b)) for a, b in arrays["platt_"]]
-    quality.boosters_ = [_load_booster(path / "quality" / f"{j}.txt") for j in range(n_models)]
-    quality.n_models_ = n_models
+    features, prior = FeatureBuilder(**spec["builder"]), GroupPrior(**spec["prior"])
+    _load_arrays(path / "arrays.npz", features, prior)
+    quality = StackedQualityPredictor(**spec["quality"])
+    quality.n_models_, quality.n_rounds_ = n_models, int(spec["quality_rounds"])
+    quality.booster_ = (
+        _load_booster(path / "quality" / "stacked.txt") if quality.n_rounds_ else None
+    )
     length = LengthPredictor(**spec["length"])
     length.boosters_ = [_load_booster(path / "length" / f"{j}.txt") for j in range(n_models)]
-    return QualityModel(features, quality, length)
+    return QualityModel(prior, features, quality, length)
 
 
 def load_embedder(path: Path, manifest: dict[str, Any]) -> Embedder:

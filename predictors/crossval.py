@@ -69,8 +69,9 @@ def cross_validate(
         train, test = np.where(folds != k)[0], np.where(folds == k)[0]
         scores = matrix.scores[train]
         model = make_model().fit(
-            vectors[train], structure[train], scores, matrix.completion_tokens[train]
-        )
+            vectors[train], structure[train], scores, matrix.completion_tokens[train],
+            [matrix.tasks[i] for i in train],
+        )  # fmt: skip
         quality["learned"][test], tokens[test] = model.predict(vectors[test], structure[test])
         quality["knn"][test] = knn_quality(vectors[train], scores, vectors[test])
         quality["mlp"][test] = mlp_quality(vectors[train], scores, vectors[test], seed)

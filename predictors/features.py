@@ -9,7 +9,9 @@ For one prompt the feature row is the concatenation of
 * **reduced embedding**: the first ``n_components`` principal components;
 * **cluster**: the per-model mean score of the prompt's k-means cluster;
 * **neighbour statistics**: for every k in ``ks``, each model's mean score among the k
-  most similar training prompts (cosine), plus the mean similarity of those k.
+  most similar training prompts (cosine), plus the mean similarity of those k. With
+  group labels (``predictors.groups``: the task, recognised for new prompts) only
+  training prompts of the same group count as neighbours.
 
 Training rows see their neighbours *without themselves* (leave-one-out), so the
 statistics are honest out-of-sample estimates like the ones a new prompt gets.
@@ -68,7 +70,7 @@ class FeatureBuilder:
 
     def __init__(
         self,
-        ks: Sequence[int] = (5, 20, 60),
+        ks: Sequence[int] = (10, 30, 100),
         n_clusters: int = 12,
         n_components: int = 16,
         random_state: int = 0,
@@ -78,11 +80,19 @@ class FeatureBuilder:
         self.n_components = n_components
         self.random_state = random_state
 
-    def fit(self, embeddings: NDArray[np.floating], scores: FloatArray) -> Self:
-        """Remember training vectors and scores (n-by-m, NaN = no record)."""
+    def fit(
+        self,
+        embeddings: NDArray[np.floating],
+        scores: FloatArray,
+        groups: NDArray[np.intp] | None = None,
+    ) -> Self:
+        """Remember training vectors, scores (n-by-m, NaN = no record) and group labels."""
         from sklearn.cluster import KMeans
 
         vectors = np.asarray(embeddings, dtype=np.float32)
+        self.train_groups_ = (
+            np.zeros(len(vectors), dtype=np.intp) if groups is None else np.asarray(groups)
+        )
         self.train_vectors_ = vectors
         self.train_scores_ = np.asarray(scores, dtype=np.float64)
         self.model_means_ = np.nanmean(self.train_scores_, axis=0)
@@ -104,8 +114,10 @@ class FeatureBuilder:
         embeddings: NDArray[np.floating],
         structure: FloatArray,
         exclude_rows: NDArray[np.intp] | None = None,
+        groups: NDArray[np.intp] | None = None,
     ) -> FloatArray:
-        """Feature matrix; ``exclude_rows[i]`` is a training row prompt i must not see."""
+        """Feature matrix; ``exclude_rows[i]`` is a training row prompt i must not see,
+        ``groups[i]`` the group whose training prompts are its neighbours."""
         vectors = np.asarray(embeddings, dtype=np.float32)
         reduced = (vectors - self.mean_vector_) @ self.components_.T
         cluster = np.argmax(vectors @ self.centroids_.T, axis=1)
@@ -113,31 +125,48 @@ class FeatureBuilder:
             structure,
             reduced,
             self.cluster_means_[cluster],
-            self.neighbours(vectors, exclude_rows),
+            self.neighbours(vectors, exclude_rows, groups),
         ]
         return np.hstack(blocks).astype(np.float64)
 
+    def neighbour_columns(self, features: FloatArray) -> FloatArray:
+        """The neighbour block of a ``transform`` output: K x (m rates, mean similarity)."""
+        return features[:, len(STRUCTURE_NAMES) + len(self.components_) + len(self.model_means_) :]
+
     def neighbours(
-        self, vectors: NDArray[np.float32], exclude_rows: NDArray[np.intp] | None = None
+        self,
+        vectors: NDArray[np.float32],
+        exclude_rows: NDArray[np.intp] | None = None,
+        groups: NDArray[np.intp] | None = None,
     ) -> FloatArray:
         """Per k: each model's mean score among the k nearest training prompts, and mean sim."""
         sims = vectors @ self.train_vectors_.T
+        if groups is not None:
+            sims[np.asarray(groups)[:, None] != self.train_groups_[None, :]] = -np.inf
         if exclude_rows is not None:
             sims[np.arange(len(vectors)), exclude_rows] = -np.inf
         k_max = min(max(self.ks), sims.shape[1] - (exclude_rows is not None))
         top = np.argpartition(-sims, k_max - 1, axis=1)[:, :k_max]
         order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
         top = np.take_along_axis(top, order, axis=1)
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        valid = np.isfinite(top_sims)
         out = []
         for k in self.ks:
-            idx = top[:, : min(k, k_max)]
-            out.append(_nanmean_rows(self.train_scores_[idx], self.model_means_))
-            out.append(np.take_along_axis(sims, idx, axis=1).mean(axis=1, keepdims=True))
+            idx, ok = top[:, : min(k, k_max)], valid[:, : min(k, k_max)]
+            scores = np.where(ok[:, :, None], self.train_scores_[idx], np.nan)
+            out.append(_nanmean_rows(scores, self.model_means_))
+            kept = np.where(ok, top_sims[:, : min(k, k_max)], 0.0)
+            out.append((kept.sum(axis=1) / np.maximum(ok.sum(axis=1), 1))[:, None])
         return np.hstack(out)
 
     def fit_transform(
-        self, embeddings: NDArray[np.floating], scores: FloatArray, structure: FloatArray
+        self,
+        embeddings: NDArray[np.floating],
+        scores: FloatArray,
+        structure: FloatArray,
+        groups: NDArray[np.intp] | None = None,
     ) -> FloatArray:
-        """Fit, then transform the training rows leave-one-out."""
-        self.fit(embeddings, scores)
-        return self.transform(embeddings, structure, np.arange(len(embeddings)))
+        """Fit, then transform the training rows leave-one-out (within their groups)."""
+        self.fit(embeddings, scores, groups)
+        return self.transform(embeddings, structure, np.arange(len(embeddings)), groups)

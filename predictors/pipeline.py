@@ -1,11 +1,18 @@
-"""The learned quality model: features → calibrated LightGBM quality + length predictors.
+"""The learned quality model: group prior → neighbour features → residual quality + length.
 
 ``QualityModel`` works on vectors and structure features only (never raw prompts); the
-artifact's scorer puts an embedder in front of it.
+artifact's scorer puts an embedder in front of it. The path of one prompt:
+
+1. ``GroupPrior`` recognises its group (task) and gives every model's group mean, p0;
+2. ``FeatureBuilder`` computes structure, PCA, cluster and within-group neighbour
+   features;
+3. ``StackedQualityPredictor`` corrects p0 with one booster over (prompt, model) rows;
+4. ``LengthPredictor`` predicts each model's completion tokens from the same features.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
@@ -13,17 +20,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from predictors.features import FeatureBuilder
-from predictors.quality import LengthPredictor, LightGBMQualityPredictor
+from predictors.groups import GroupPrior
+from predictors.quality import LengthPredictor
+from predictors.stacked import StackedQualityPredictor
 
 FloatArray = NDArray[np.float64]
 
 
 @dataclass
 class QualityModel:
-    """Feature builder + per-model quality and length predictors."""
+    """Group prior + feature builder + residual quality and length predictors."""
 
+    prior: GroupPrior = field(default_factory=GroupPrior)
     features: FeatureBuilder = field(default_factory=FeatureBuilder)
-    quality: LightGBMQualityPredictor = field(default_factory=LightGBMQualityPredictor)
+    quality: StackedQualityPredictor = field(default_factory=StackedQualityPredictor)
     length: LengthPredictor = field(default_factory=LengthPredictor)
 
     def fit(
@@ -32,16 +42,26 @@ class QualityModel:
         structure: FloatArray,
         scores: FloatArray,
         completion_tokens: FloatArray,
+        tasks: Sequence[str] | None = None,
     ) -> Self:
         """Fit everything on training prompts (scores and lengths n x m, NaN = missing)."""
-        x = self.features.fit_transform(vectors, scores, structure)
-        self.quality.fit(x, scores)
+        self.prior.fit(vectors, structure, scores, tasks)
+        groups = self.prior.train_groups_
+        x = self.features.fit_transform(vectors, scores, structure, groups)
+        self.quality.fit(self._quality_inputs(self.prior.train_prior(), x, structure), scores)
         self.length.fit(x, completion_tokens)
         return self
+
+    def _quality_inputs(self, p0: FloatArray, x: FloatArray, structure: FloatArray) -> FloatArray:
+        return np.hstack([p0, self.features.neighbour_columns(x), structure])
 
     def predict(
         self, vectors: NDArray[np.float32], structure: FloatArray
     ) -> tuple[FloatArray, FloatArray]:
         """(quality, completion tokens), both n x m."""
-        x = self.features.transform(vectors, structure)
-        return self.quality.predict_proba(x), self.length.predict(x)
+        proba = self.prior.group_proba(vectors, structure)
+        p0 = proba @ self.prior.group_means_
+        x = self.features.transform(vectors, structure, groups=np.argmax(proba, axis=1))
+        return self.quality.predict_proba(
+            self._quality_inputs(p0, x, structure)
+        ), self.length.predict(x)

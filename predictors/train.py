@@ -73,6 +73,8 @@ def model_spec(model: QualityModel) -> dict[str, Any]:
     """Hyper-parameters of every component, enough to rebuild them."""
     builder = model.features
     return {
+        "prior": {k: v for k, v in vars(model.prior).items() if not k.endswith("_")},
+        "quality_rounds": model.quality.n_rounds_,
         "builder": {"ks": list(builder.ks), "n_clusters": builder.n_clusters,
                     "n_components": builder.n_components, "random_state": builder.random_state},
         "quality": {k: v for k, v in vars(model.quality).items() if not k.endswith("_")},
@@ -104,7 +106,7 @@ def train_artifact(
     step("embedded prompts")
     report = cv_report(matrix, vectors, prices, options, step) if options.n_folds > 1 else {}
     model = QualityModel().fit(
-        vectors, structure_of(matrix), matrix.scores, matrix.completion_tokens
+        vectors, structure_of(matrix), matrix.scores, matrix.completion_tokens, matrix.tasks
     )
     step("fitted final model")
     stats = {name: asdict(s) for name, s in build_prior_stats(records).items()}
