@@ -90,6 +90,10 @@ def route(
     if plot is not None:
         from router.front_plot import plot_front
 
-        title = f"{prompt[:80]!r}\nprofile {outcome.profile}"
+        prefs = outcome.decision.preferences
+        title = (
+            f"{prompt[:80]!r}\nprofile {outcome.profile}: cost_weight={prefs.cost_weight:g}, "
+            f"latency_weight={prefs.latency_weight:g}"
+        )
         plot_front(outcome.table, outcome.decision, plot, title)
         typer.echo(f"wrote {plot}")
