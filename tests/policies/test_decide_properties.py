@@ -204,7 +204,10 @@ def test_ties_break_deterministically(table, prefs, tokens) -> None:
         return
     again = decide(table, prefs, prompt_tokens=tokens)
     assert again.index == decision.index
-    pool = np.array([r not in NEVER_RELAXED for r in decision.infeasible_reason])
+    # The choice was made among the feasible models, or (after a fallback) among those
+    # that only failed relaxable constraints.
+    relaxable = np.array([r not in NEVER_RELAXED for r in decision.infeasible_reason])
+    pool = relaxable if decision.fell_back else decision.feasible
     q, c, r = table.quality, table.cost_usd, table.runtime_s
     chosen = decision.index
     key = (-q[chosen], c[chosen], r[chosen], chosen)
