@@ -54,6 +54,11 @@ async def _sse(
         yield b"data: " + orjson.dumps(error.to_body()) + b"\n\n"
     else:
         services.feedback.served(plan, endpoint, usage, time.perf_counter() - started)
+    finally:
+        # A caller that disconnects mid-stream must not leave the upstream stream open.
+        close = getattr(rest, "aclose", None)
+        if close is not None:
+            await close()
     yield _DONE
 
 
