@@ -21,6 +21,8 @@ from typing import Any
 
 import tiktoken
 
+from predictors.prompts import content_text
+
 ENCODING_NAME = "cl100k_base"
 # tiktoken caches a URL's content under sha1(url); litellm ships that cache file.
 _CL100K_FILE = "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"
@@ -82,20 +84,11 @@ def truncate_tokens(text: str, max_tokens: int) -> str:
     return text if len(tokens) <= max_tokens else encoding().decode(tokens[:max_tokens])
 
 
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Iterable):
-        parts = [p.get("text", "") for p in content if isinstance(p, Mapping)]
-        return "".join(str(p) for p in parts)
-    return ""
-
-
 def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
     """Prompt tokens of an OpenAI ``messages`` list, following OpenAI's chat accounting."""
     total = TOKENS_PER_REPLY
     for message in messages:
-        total += TOKENS_PER_MESSAGE + count_tokens(_content_text(message.get("content")))
+        total += TOKENS_PER_MESSAGE + count_tokens(content_text(message.get("content")))
         if message.get("name"):
             total += 1
     return total
