@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from router.metrics import RouterMetrics
 from router.planning import Plan
 from router.routing import ModelRouter
@@ -51,8 +49,7 @@ class Feedback:
         self.metrics.tokens.labels(model, "completion").inc(completion_tokens)
         self.router.runtime.observe(model, prompt_tokens, completion_tokens, latency_s)
         index = self.router.catalog.positions[plan.model.name]
-        completion = np.full(len(self.router.economics), float(completion_tokens))
-        cost = float(self.router.estimate(prompt_tokens, completion).cost_usd[index])
+        cost = self.router.cost_of(index, prompt_tokens, completion_tokens)
         self.metrics.actual_cost.labels(model).inc(cost)
         if profile:
             self.spend.observe(profile, cost)

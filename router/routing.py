@@ -114,6 +114,13 @@ class ModelRouter:
         tokens = np.asarray(completion_tokens, dtype=np.float64)
         return estimate(self.economics, params, prompt_tokens, tokens)
 
+    def cost_of(self, index: int, prompt_tokens: int, completion_tokens: float) -> float:
+        """The cost of one served request on the model at ``index`` (actual token counts)."""
+        economics = self.economics[index]
+        params = self.runtime.params(economics.name)
+        tokens = np.array([completion_tokens], dtype=np.float64)
+        return float(estimate([economics], [params], prompt_tokens, tokens).cost_usd[0])
+
     def route(
         self,
         prompt: Prompt,
