@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from policies.preferences import merge_preferences
 from policies.types import Preferences
 from router.catalog import Catalog, CatalogModel
 from router.errors import InvalidRequestError, UnknownModelError
@@ -71,16 +72,12 @@ def header_preferences(headers: Mapping[str, str]) -> RouterPreferences | None:
 
 
 def _to_policy(fields: Mapping[str, Any]) -> Preferences:
+    """Validated wire fields as policy preferences (the wire name of the spend target
+    is ``target_spend_usd_per_hour``; the policy's is ``target_usd_per_hour``)."""
     values = dict(fields)
-    wtp = values.pop("willingness_to_pay", None)
-    if wtp is not None and "cost_weight" not in values:
-        values["cost_weight"] = 1.0 / wtp
-    for key in ("allowed_models", "blocked_models"):
-        if values.get(key) is not None:
-            values[key] = frozenset(values[key])
     if "target_spend_usd_per_hour" in values:
         values["target_usd_per_hour"] = values.pop("target_spend_usd_per_hour")
-    return Preferences(**values)
+    return merge_preferences(Preferences(), values)
 
 
 def _check_models(fields: Mapping[str, Any], catalog: Catalog, source: str) -> None:
