@@ -46,12 +46,12 @@ def measure_embed_only(embedder, calls: int) -> np.ndarray:
 
 
 def measure(scorer, calls: int) -> np.ndarray:
-    from predictors.batch import prompt_tokens
     from predictors.metrics import choose
     from predictors.prices import predicted_cost
+    from predictors.tokens import count_prompt_tokens
 
     prices = {m: tuple(p) for m, p in scorer.manifest["prices"].items()}
-    n_tokens = np.array([float(prompt_tokens(PROMPT))])
+    n_tokens = np.array([float(count_prompt_tokens(PROMPT))])
     times = []
     for i in range(calls + 20):
         start = time.perf_counter()

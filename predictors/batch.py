@@ -20,7 +20,7 @@ from predictors.errors import RecordError
 from predictors.metrics import choose
 from predictors.prices import PriceTable, predicted_cost
 from predictors.scorer import ArtifactScorer
-from predictors.tokens import count_message_tokens, count_tokens
+from predictors.tokens import count_prompt_tokens
 
 
 def read_prompts(path: Path) -> list[tuple[str, Prompt]]:
@@ -40,11 +40,6 @@ def read_prompts(path: Path) -> list[tuple[str, Prompt]]:
     return list(seen.items())
 
 
-def prompt_tokens(prompt: Prompt) -> int:
-    """cl100k prompt tokens (chat accounting for messages)."""
-    return count_tokens(prompt) if isinstance(prompt, str) else count_message_tokens(prompt)
-
-
 def route_batch(
     scorer: ArtifactScorer,
     items: Sequence[tuple[str, Prompt]],
@@ -55,7 +50,7 @@ def route_batch(
     if not items:
         return
     quality, tokens = scorer.predict_known([p for _, p in items])
-    n_tokens = np.array([prompt_tokens(p) for _, p in items], dtype=np.float64)
+    n_tokens = np.array([count_prompt_tokens(p) for _, p in items], dtype=np.float64)
     cost = predicted_cost(scorer.models, prices, n_tokens, tokens)
     usable = np.where(np.isnan(cost), np.nan, quality)
     picks = {w: choose(usable, np.nan_to_num(cost), w) for w in cost_weights}

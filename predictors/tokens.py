@@ -92,3 +92,8 @@ def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
         if message.get("name"):
             total += 1
     return total
+
+
+def count_prompt_tokens(prompt: str | Iterable[Mapping[str, Any]]) -> int:
+    """Prompt tokens of plain text, or of a chat with OpenAI's per-message overhead."""
+    return count_tokens(prompt) if isinstance(prompt, str) else count_message_tokens(prompt)

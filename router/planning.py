@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from predictors.base import Prompt
-from predictors.tokens import count_message_tokens, count_tokens
+from predictors.tokens import count_prompt_tokens
 from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, CatalogModel
 from router.errors import ModelUnavailableError
@@ -53,11 +53,12 @@ class Plan:
 
 def request_prompt(body: ChatCompletionRequest | CompletionRequest) -> tuple[Prompt, int]:
     """The prompt the predictors see and its token count."""
+    prompt: Prompt
     if isinstance(body, ChatCompletionRequest):
-        messages = [m.model_dump(exclude_none=True) for m in body.messages]
-        return messages, count_message_tokens(messages)
-    text = body.prompt if isinstance(body.prompt, str) else "\n".join(body.prompt)
-    return text, count_tokens(text)
+        prompt = [m.model_dump(exclude_none=True) for m in body.messages]
+    else:
+        prompt = body.prompt if isinstance(body.prompt, str) else "\n".join(body.prompt)
+    return prompt, count_prompt_tokens(prompt)
 
 
 def upstream_target(model: CatalogModel, timeout_s: float, reason: str) -> UpstreamTarget:
@@ -111,9 +112,9 @@ class Planner:
         prompt, prompt_tokens = request_prompt(body)
         choice = resolve_model_field(body.model, self.catalog)
         if choice.direct is not None:
-            costs = self.router.estimate(prompt_tokens, self.prior_tokens).cost_usd
             index = self.catalog.positions[choice.direct.name]
-            return None, choice.direct, float(costs[index])
+            cost = self.router.cost_of(index, prompt_tokens, self.prior_tokens[index])
+            return None, choice.direct, cost
         profile, prefs = build_preferences(
             choice, self.catalog, header_preferences(headers), body.router
         )
