@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from policies.types import CandidateTable, Decision, Preferences
+from policies.types import CandidateTable, Decision
 
 _MIN_SIZE, _MAX_SIZE = 30.0, 600.0
 
@@ -99,35 +99,3 @@ def plot_front(table: CandidateTable, decision: Decision, path: Path, title: str
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path)
     plt.close(fig)
-
-
-def main(
-    prompt: str,
-    out: Path = Path("front.png"),
-    cost_weight: float = 300.0,
-    latency_weight: float = 0.01,
-    catalog: Path | None = None,
-) -> None:
-    """Route PROMPT over a catalog with the prior scorer and save its front as a PNG."""
-    from policies.runtime import RuntimeEstimator
-    from predictors.prior import PriorScorer
-    from predictors.tokens import count_tokens
-    from router.catalog import load_catalog
-    from router.routing import ModelRouter, model_economics
-
-    models = load_catalog(catalog)
-    runtime = RuntimeEstimator.from_economics([model_economics(m) for m in models.models])
-    router = ModelRouter(models, PriorScorer(), runtime)
-    prefs = Preferences(cost_weight=cost_weight, latency_weight=latency_weight)
-    outcome = router.route(
-        prompt, count_tokens(prompt), prefs, profile="custom", max_output_tokens=None
-    )
-    title = f"{prompt[:80]!r}\ncost_weight={cost_weight:g}, latency_weight={latency_weight:g}"
-    plot_front(outcome.table, outcome.decision, out, title)
-    print(f"{outcome.decision.model}: {outcome.decision.reason}\nwrote {out}")
-
-
-if __name__ == "__main__":
-    import typer
-
-    typer.run(main)
