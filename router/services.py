@@ -50,11 +50,8 @@ def build_scorer(settings: Settings) -> Scorer:
     """``prior`` → mean-quality prior; a path → that artifact; unset → the shipped one."""
     if settings.artifact == "prior":
         return PriorScorer()
-    try:
-        from predictors.artifact import load_scorer
-    except ImportError:
-        logger.warning("no trained predictor available; routing with the mean-quality prior")
-        return PriorScorer()
+    from predictors.artifact import load_scorer
+
     path = Path(settings.artifact) if settings.artifact else None
     return load_scorer(path)
 
