@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
     artifact: str | None = None
     #: Eval records (JSONL) whose ``latency_s`` seed the per-model runtime fits at start.
     runtime_records: Path | None = None
+    #: A request field that is not an OpenAI field: ``reject`` (400, as OpenAI answers) or
+    #: ``drop`` (named in ``x-paretoroute-dropped-fields``). Provider fields such as
+    #: ``api_base`` are refused either way (router.upstream.fields).
+    unknown_fields: Literal["reject", "drop"] = "reject"
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     upstream_timeout_s: float | None = Field(default=None, gt=0)
     #: Threads for numpy/torch/LightGBM inside the routing decision (the box has 2 cores).

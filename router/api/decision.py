@@ -13,6 +13,7 @@ from router.errors import InvalidRequestError
 from router.routing import RoutingOutcome
 from router.schemas import ChatCompletionRequest, ModelRow, RouteResponse
 from router.services import Services
+from router.upstream.fields import check_fields
 
 api = APIRouter(tags=["routing"])
 
@@ -74,6 +75,7 @@ async def route(request: Request, body: RouteRequest) -> RouteResponse:
             f"not the model name {body.model!r}",
             param="model",
         )
+    check_fields(body.model_dump(exclude_unset=True), "chat", services.settings.unknown_fields)
     outcome, _, _ = await services.planner.route(body, request.headers)
     assert outcome is not None
     return RouteResponse(

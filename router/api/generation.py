@@ -16,15 +16,24 @@ from router.planning import Plan
 from router.schemas import ChatCompletionRequest, CompletionRequest
 from router.services import Services
 from router.upstream.base import Endpoint, Payload
+from router.upstream.fields import DROPPED_HEADER, UnknownFields, check_fields, forwardable
 
 api = APIRouter(tags=["generation"])
 
 _DONE = b"data: [DONE]\n\n"
 
 
-def forward_body(body: ChatCompletionRequest | CompletionRequest) -> Payload:
-    """What the upstream receives: exactly the fields the caller sent, minus ``router``."""
-    return body.model_dump(exclude_unset=True, exclude={"router"})
+def forward_body(
+    body: ChatCompletionRequest | CompletionRequest, endpoint: Endpoint, unknown: UnknownFields
+) -> tuple[Payload, tuple[str, ...]]:
+    """What the upstream receives (the caller's OpenAI fields) and the fields dropped.
+
+    Provider fields (``api_base``, ``extra_headers``, ``mock_response``, ...) are a 400;
+    see ``router.upstream.fields``.
+    """
+    sent = body.model_dump(exclude_unset=True, exclude={"router"})
+    dropped = check_fields(sent, endpoint, unknown)
+    return forwardable(sent, endpoint, translated=False), dropped
 
 
 def _json(payload: Any, headers: dict[str, str]) -> Response:
@@ -62,7 +71,9 @@ async def _sse(
     yield _DONE
 
 
-async def _stream(services: Services, plan: Plan, endpoint: Endpoint, body: Payload) -> Response:
+async def _stream(
+    services: Services, plan: Plan, endpoint: Endpoint, body: Payload, headers: dict[str, str]
+) -> Response:
     started = time.perf_counter()
     chunks = services.upstream.stream(plan.target, endpoint, body).__aiter__()
     try:
@@ -72,7 +83,7 @@ async def _stream(services: Services, plan: Plan, endpoint: Endpoint, body: Payl
     return StreamingResponse(
         _sse(services, plan, endpoint, first, chunks, started),
         media_type="text/event-stream",
-        headers=plan.headers(),
+        headers=headers,
     )
 
 
@@ -80,15 +91,18 @@ async def _generate(
     request: Request, body: ChatCompletionRequest | CompletionRequest, endpoint: Endpoint
 ) -> Response:
     services: Services = request.app.state.services
+    payload, dropped = forward_body(body, endpoint, services.settings.unknown_fields)
     plan = await services.planner.plan(body, request.headers)
-    payload = forward_body(body)
+    headers = plan.headers()
+    if dropped:
+        headers[DROPPED_HEADER] = ",".join(dropped)
     if body.stream:
-        return await _stream(services, plan, endpoint, payload)
+        return await _stream(services, plan, endpoint, payload, headers)
     started = time.perf_counter()
     result = await services.upstream.complete(plan.target, endpoint, payload)
     services.feedback.served(plan, endpoint, result.get("usage"), time.perf_counter() - started)
     result["model"] = plan.model.name
-    return _json(result, plan.headers())
+    return _json(result, headers)
 
 
 @api.post(

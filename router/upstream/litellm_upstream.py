@@ -14,6 +14,7 @@ from typing import Any
 
 from router.errors import UpstreamError, UpstreamTimeoutError
 from router.upstream.base import Endpoint, Payload, UpstreamTarget
+from router.upstream.fields import forwardable
 
 
 def _dump(obj: Any) -> Payload:
@@ -33,8 +34,9 @@ class LiteLLMUpstream:
         litellm.telemetry = False
         self._litellm = litellm
 
-    def _kwargs(self, target: UpstreamTarget, body: Payload) -> dict[str, Any]:
-        kwargs = {k: v for k, v in body.items() if k != "model"}
+    def _kwargs(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> dict[str, Any]:
+        # Only OpenAI fields: everything else in **kwargs steers litellm itself.
+        kwargs = forwardable(body, endpoint, translated=True)
         kwargs.update(model=target.litellm_model, timeout=target.timeout_s, num_retries=0)
         if target.api_base:
             kwargs["api_base"] = target.api_base
@@ -60,7 +62,7 @@ class LiteLLMUpstream:
 
     async def complete(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> Payload:
         try:
-            response = await self._call(endpoint, self._kwargs(target, body))
+            response = await self._call(endpoint, self._kwargs(target, endpoint, body))
         except Exception as error:  # litellm raises many provider-specific types
             raise self._translate(error, target) from None
         return _dump(response)
@@ -68,7 +70,7 @@ class LiteLLMUpstream:
     async def stream(
         self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
     ) -> AsyncIterator[Payload]:
-        kwargs = self._kwargs(target, {**body, "stream": True})
+        kwargs = self._kwargs(target, endpoint, {**body, "stream": True})
         try:
             response = await self._call(endpoint, kwargs)
             async for chunk in response:

@@ -9,6 +9,7 @@ import orjson
 
 from router.errors import UpstreamError, UpstreamTimeoutError
 from router.upstream.base import Endpoint, Payload, UpstreamTarget
+from router.upstream.fields import forwardable
 
 PATHS: dict[Endpoint, str] = {"chat": "/chat/completions", "text": "/completions"}
 OPENAI_API_BASE = "https://api.openai.com/v1"
@@ -27,7 +28,8 @@ def request_parts(
     headers = {"content-type": "application/json", **dict(target.headers)}
     if target.api_key:
         headers["authorization"] = f"Bearer {target.api_key}"
-    payload = orjson.dumps({**body, "model": wire_model(target.litellm_model)})
+    sent = forwardable(body, endpoint, translated=False)
+    payload = orjson.dumps({**sent, "model": wire_model(target.litellm_model)})
     return url, payload, headers
 
 

@@ -124,3 +124,40 @@ def fake_openai_app(state: FakeUpstreamState) -> Starlette:
             Route("/v1/completions", text, methods=["POST"]),
         ]
     )
+
+
+@dataclass
+class Listener:
+    """A loopback TCP listener that records every connection made to it."""
+
+    url: str
+    connections: list[tuple[str, int]]
+
+
+@contextmanager
+def listener() -> Iterator[Listener]:
+    """A port nothing should ever connect to; the test asserts ``connections`` stays empty."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.settimeout(0.05)
+    seen = Listener(f"http://127.0.0.1:{sock.getsockname()[1]}/v1", [])
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, peer = sock.accept()
+            except OSError:
+                continue
+            seen.connections.append(peer)
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        sock.close()
