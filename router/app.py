@@ -3,9 +3,12 @@
 POST /v1/chat/completions
   → BodySizeLimit (413)                                  router.edge
   → ChatCompletionRequest validation (400)               router.schemas
-  → Planner.plan: model field → profile + preferences    router.preferences
-      → prompt tokens, Scorer.score (quality, length)    predictors
-      → estimate cost + runtime, decide                  policies
+  → request hygiene: only OpenAI fields go upstream     router.upstream.fields
+  → Planner.plan: model field → profile + layers          router.selection
+      → policies.merge(profile, headers, body)           policies.preferences
+      → DecisionEngine.decide:                            router.engine
+          Scorer.score (quality, length; batched)        predictors
+          estimate cost + runtime, decide (ranking)      policies
   → Upstream.complete / stream                           router.upstream
   → response with model rewritten + x-paretoroute-*     router.api.generation
 """

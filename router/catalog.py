@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from policies.economics import ACCELERATORS
-from router.prices import lookup_price
+from router.price_map import lookup_price
 from router.schemas import RouterPreferences
 
 logger = logging.getLogger(__name__)

@@ -7,22 +7,19 @@ everything else is built from ``Settings`` here. No module-level state.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
-from predictors.prior import PriorScorer
 from predictors.tokens import count_tokens
 from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
-from router.feedback import Feedback
+from router.engine import DecisionEngine
+from router.learning import OnlineLearning
 from router.metrics import RouterMetrics
 from router.planning import Planner
-from router.routing import ModelRouter
 from router.settings import Settings
 from router.spend import SpendControl
 from router.upstream.aiohttp_upstream import AiohttpUpstream
@@ -43,17 +40,15 @@ class Services:
     upstream: Upstream
     planner: Planner
     metrics: RouterMetrics
-    feedback: Feedback
+    learning: OnlineLearning
 
 
 def build_scorer(settings: Settings) -> Scorer:
-    """``prior`` → mean-quality prior; a path → that artifact; unset → the shipped one."""
-    if settings.artifact == "prior":
-        return PriorScorer()
-    from predictors.artifact import load_scorer
+    """The scorer ``settings.scorer`` names (``predictors.registry``): the artifact at
+    ``settings.artifact`` (default: the shipped one) or the prompt-independent prior."""
+    from predictors.registry import build_scorer as scorer_of_kind
 
-    path = Path(settings.artifact) if settings.artifact else None
-    return load_scorer(path)
+    return scorer_of_kind(settings.scorer, settings.artifact)
 
 
 def build_upstream() -> Upstream:
@@ -77,17 +72,15 @@ def build_services(
     registry: CollectorRegistry | None = None,
 ) -> Services:
     """Everything a request needs, from settings plus whatever was injected."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     catalog = catalog or load_catalog(settings.catalog)
     count_tokens("load the encoding now, not on the first request")
     scorer = scorer or build_scorer(settings)
-    router = ModelRouter(catalog, scorer)
+    engine = DecisionEngine(catalog, scorer)
     if settings.runtime_records is not None:
         from predictors.records import load_records
 
-        used = router.seed_runtime(load_records(settings.runtime_records))
+        used = engine.seed_runtime(load_records(settings.runtime_records))
         logger.info("runtime fits seeded from %d records with latency", used)
-    prior = PriorScorer().score([""], router.cards).completion_tokens[0]
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
     metrics = RouterMetrics(registry)
     spend = SpendControl(metrics)
@@ -96,7 +89,7 @@ def build_services(
         catalog=catalog,
         scorer=scorer,
         upstream=upstream or build_upstream(),
-        planner=Planner(router, prior.tolist(), timeout, spend, ScoreBatcher(scorer, router.cards)),
+        planner=Planner(engine, timeout, spend, ScoreBatcher(scorer, engine.cards)),
         metrics=metrics,
-        feedback=Feedback(router, spend, metrics),
+        learning=OnlineLearning(engine, spend, metrics),
     )

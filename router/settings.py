@@ -14,7 +14,8 @@ class Settings(BaseSettings):
 
     ``PARETOROUTE_CATALOG=catalog.yaml`` picks a catalog file (default: the embedded
     RouterBench pool served by the replay upstream); ``PARETOROUTE_ARTIFACT`` a trained
-    predictor directory (default: the shipped one; ``prior`` for the mean-quality prior).
+    predictor directory (default: the shipped one); ``PARETOROUTE_SCORER=prior`` the
+    prompt-independent mean-quality prior instead.
     """
 
     model_config = SettingsConfigDict(
@@ -24,7 +25,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     catalog: Path | None = None
-    artifact: str | None = None
+    #: ``artifact`` (the trained predictor at ``artifact``) or ``prior`` (per-model means).
+    scorer: Literal["artifact", "prior"] = "artifact"
+    #: A trained artifact directory (default: the shipped one).
+    artifact: Path | None = None
     #: Eval records (JSONL) whose ``latency_s`` seed the per-model runtime fits at start.
     runtime_records: Path | None = None
     #: A request field that is not an OpenAI field: ``reject`` (400, as OpenAI answers) or

@@ -10,9 +10,12 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from policies.preferences import Preferences
 from policies.spend import SpendRateController
-from policies.types import Preferences
 from router.metrics import RouterMetrics
+
+MIN_COST_WEIGHT = 1e-3
+MAX_COST_WEIGHT = 1e8
 
 
 class SpendControl:
@@ -24,13 +27,20 @@ class SpendControl:
         self._clock = clock
 
     def _controller(self, profile: str, prefs: Preferences) -> SpendRateController | None:
-        target = prefs.target_usd_per_hour
+        target = prefs.target_spend_usd_per_hour
         if target is None:
             return None
         controller = self._controllers.get(profile)
         if controller is None or controller.target_usd_per_hour != target:
+            # The controller starts from the caller's weight, clamped into its range.
             initial = prefs.cost_weight if prefs.cost_weight > 0 else 100.0
-            controller = SpendRateController(target, initial_cost_weight=initial)
+            initial = min(max(initial, MIN_COST_WEIGHT), MAX_COST_WEIGHT)
+            controller = SpendRateController(
+                target,
+                initial_cost_weight=initial,
+                min_cost_weight=MIN_COST_WEIGHT,
+                max_cost_weight=MAX_COST_WEIGHT,
+            )
             self._controllers[profile] = controller
             self._metrics.spend_target.labels(profile).set(target)
         return controller

@@ -62,7 +62,7 @@ async def _sse(
         services.metrics.errors.labels(str(error.status_code), error.code or "").inc()
         yield b"data: " + orjson.dumps(error.to_body()) + b"\n\n"
     else:
-        services.feedback.served(plan, endpoint, usage, time.perf_counter() - started)
+        services.learning.served(plan, endpoint, usage, time.perf_counter() - started)
     finally:
         # A caller that disconnects mid-stream must not leave the upstream stream open.
         close = getattr(rest, "aclose", None)
@@ -100,7 +100,7 @@ async def _generate(
         return await _stream(services, plan, endpoint, payload, headers)
     started = time.perf_counter()
     result = await services.upstream.complete(plan.target, endpoint, payload)
-    services.feedback.served(plan, endpoint, result.get("usage"), time.perf_counter() - started)
+    services.learning.served(plan, endpoint, result.get("usage"), time.perf_counter() - started)
     result["model"] = plan.model.name
     return _json(result, headers)
 

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from router.schemas import ModelCard, ModelList
+from router.schemas import ModelEntry, ModelList
 from router.services import Services
 
 api = APIRouter(tags=["meta"])
@@ -31,13 +31,13 @@ async def list_models(request: Request) -> ModelList:
     """Catalog models and the ``auto`` profiles, in OpenAI's list format."""
     services: Services = request.app.state.services
     catalog = services.catalog
-    cards = [ModelCard(id="auto", created=_STARTED, owned_by="paretoroute")]
+    cards = [ModelEntry(id="auto", created=_STARTED, owned_by="paretoroute")]
     cards += [
-        ModelCard(id=f"auto:{name}", created=_STARTED, owned_by="paretoroute")
+        ModelEntry(id=f"auto:{name}", created=_STARTED, owned_by="paretoroute")
         for name in catalog.profiles
     ]
     cards += [
-        ModelCard(
+        ModelEntry(
             id=m.name,
             created=_STARTED,
             owned_by=m.config.litellm_model.split("/", 1)[0]

@@ -25,5 +25,8 @@ app.add_typer(data_app, name="data")
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (the process start: environment set here, once)."""
+    from router.process import prepare_environment
+
+    prepare_environment(compute_threads=1)
     app()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,8 +38,6 @@ def serve(
     ] = None,
 ) -> None:
     """Start the OpenAI-compatible router (one uvicorn worker)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import uvicorn
 
     from router.app import create_app
