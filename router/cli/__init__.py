@@ -11,6 +11,7 @@ from router.cli.serve import models, serve
 
 app = typer.Typer(
     name="paretoroute",
+    pretty_exceptions_enable=False,
     help="Cost-aware LLM router with an OpenAI-compatible API.",
     no_args_is_help=True,
     add_completion=False,
@@ -26,7 +27,8 @@ app.add_typer(data_app, name="data")
 
 def main() -> None:
     """Console-script entry point (the process start: environment set here, once)."""
+    from router.cli.failures import run_cli
     from router.process import prepare_environment
 
     prepare_environment(compute_threads=1)
-    app()
+    run_cli(app)
