@@ -24,14 +24,15 @@ def bad_catalog(tmp_path: Path) -> Path:
     return path
 
 
+MISSING = "missing.jsonl"
 CASES = {
-    "import-missing": (["data", "import-routerbench", "missing.csv", "--out", "o.jsonl"], "missing.csv"),
-    "train-missing": (["train", "--data", "missing.jsonl", "--out", "art"], "missing.jsonl"),
-    "eval-missing": (["eval", "--data", "missing.jsonl", "--report", "r"], "missing.jsonl"),
+    "import-missing": (["data", "import-routerbench", "gone.csv", "--out", "o"], "gone.csv"),
+    "train-missing": (["train", "--data", MISSING, "--out", "art"], MISSING),
+    "eval-missing": (["eval", "--data", MISSING, "--report", "r"], MISSING),
     "route-bad-artifact": (["route", "--artifact", ".", "hello"], "manifest.json"),
-    "route-missing-input": (["route", "--input", "missing.jsonl", "--output", "o"], "missing.jsonl"),
+    "route-missing-input": (["route", "--input", MISSING, "--output", "o"], MISSING),
     "serve-bad-artifact": (["serve", "--artifact", ".", "--port", "0"], "manifest.json"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
