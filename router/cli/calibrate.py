@@ -164,12 +164,23 @@ def calibrate(
     except (ValueError, PredictorError) as error:
         raise typer.BadParameter(str(error)) from None
     _print_result(result)
-    document = yaml.safe_load(out.read_text()) if out is not None and out.exists() else {}
-    text = yaml.safe_dump(
-        updated_profiles(document or {}, profile, result.cost_weight), sort_keys=False
-    )
+    if steer == "artifact":
+        _print_overlap(data, settings, matrix)
     if out is None:
-        typer.echo(text)
-    else:
-        out.write_text(text)
-        typer.echo(f"wrote profile {profile!r} (cost_weight={result.cost_weight:g}) to {out}")
+        typer.echo(yaml.safe_dump(updated_profiles({}, profile, result.cost_weight)))
+        return
+    from router.catalog import default_catalog_path
+    from router.cli.catalog_file import write_profile
+
+    write_profile(
+        out, catalog or default_catalog_path(), profile, {"cost_weight": result.cost_weight}
+    )
+    typer.echo(f"wrote profile {profile!r} (cost_weight={result.cost_weight:g}) to {out}")
+
+
+def _print_overlap(data: Path, settings: Settings, matrix: RecordMatrix) -> None:
+    from predictors.artifact import DEFAULT_ARTIFACT, read_manifest
+    from router.cli.training_overlap import overlap_note
+
+    manifest = read_manifest(settings.artifact or DEFAULT_ARTIFACT)
+    typer.echo(f"calibration data: {overlap_note(data, manifest, set(matrix.ids))}")

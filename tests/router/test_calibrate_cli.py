@@ -124,3 +124,26 @@ def test_artifact_steering_on_routerbench_sample(tmp_path: Path) -> None:
     weight = yaml.safe_load(out.read_text())["profiles"]["quality-target"]["cost_weight"]
     assert weight > 0
     assert "reached" in result.output and "share of traffic" in result.output
+    # The sample is taken from the shipped predictor's own training data, and it says so.
+    assert "partly in-sample" in result.output
+
+
+def test_out_is_a_whole_loadable_catalog_with_comments_kept(tmp_path: Path) -> None:
+    from router.catalog import load_catalog
+
+    base = Path(__file__).resolve().parents[2] / "deploy/catalogs/hosted-openai-anthropic.yaml"
+    first_comment = next(line for line in base.read_text().splitlines() if line.startswith("#"))
+    data = _write(tmp_path, _records())
+    out = tmp_path / "catalog.yaml"
+    args = ["--data", str(data), "--reference", "reference", "--steer", "oracle"]
+    result = CliRunner().invoke(_app(), [*args, "--catalog", str(base), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = load_catalog(out)
+    assert written.names() == load_catalog(base).names()
+    assert written.profiles["quality-target"].cost_weight > 0
+    assert first_comment in out.read_text()
+    # Updating it again keeps the comments and the other profiles.
+    again = CliRunner().invoke(_app(), [*args, "--out", str(out), "--profile", "second"])
+    assert again.exit_code == 0, again.output
+    assert first_comment in out.read_text()
+    assert {"quality-target", "second"} <= set(load_catalog(out).profiles)
