@@ -85,6 +85,7 @@ class DecisionEngine:
         self.economics = tuple(model_economics(m) for m in catalog.models)
         #: Completion tokens per model when no prompt is scored (named-model requests).
         self.length_prior = prior_lengths(self.cards)
+        self._sources: tuple[str, ...] | None = None
         self.runtime = runtime or RuntimeEstimator.from_economics(self.economics)
         self._models = catalog.names()
         self._context = np.array([m.context_window for m in catalog.models], dtype=np.int64)
@@ -95,6 +96,12 @@ class DecisionEngine:
         self._release = np.array(
             [_ordinal(m.config.release_date) for m in catalog.models], dtype=np.int64
         )
+
+    def quality_sources(self) -> dict[str, str]:
+        """Per model, where the scorer's quality figure comes from (see ``QualitySource``)."""
+        if self._sources is None:
+            self._sources = self.scorer.score([""], self.cards).source
+        return dict(zip(self._models, self._sources, strict=True))
 
     def seed_runtime(self, records: Iterable[EvalRecord]) -> int:
         """Fit runtimes from eval records that carry latency; returns how many were used."""

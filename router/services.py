@@ -51,6 +51,20 @@ def build_scorer(settings: Settings) -> Scorer:
     return scorer_of_kind(settings.scorer, settings.artifact)
 
 
+def _warn_if_blind(engine: DecisionEngine) -> None:
+    """Say so at start when ``auto`` cannot tell prompts apart for some models."""
+    blind = [name for name, src in engine.quality_sources().items() if src != "learned"]
+    if blind:
+        logger.warning(
+            "no learned predictor for %d of %d catalog models (%s): their quality is a "
+            "metadata prior, the same for every prompt; train on your own eval data "
+            "(paretoroute train) to route them per prompt",
+            len(blind),
+            len(engine.catalog.models),
+            ", ".join(blind[:5]) + (", ..." if len(blind) > 5 else ""),
+        )
+
+
 def build_upstream() -> Upstream:
     """In-process replay server, direct aiohttp forwarding, litellm for the rest."""
     from router.replay.app import create_replay_app
@@ -76,6 +90,7 @@ def build_services(
     count_tokens("load the encoding now, not on the first request")
     scorer = scorer or build_scorer(settings)
     engine = DecisionEngine(catalog, scorer)
+    _warn_if_blind(engine)
     if settings.runtime_records is not None:
         from predictors.records import load_records
 

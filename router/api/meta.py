@@ -23,6 +23,9 @@ class Health(BaseModel):
     catalog: str | None = None
     models: int | None = None
     scorer: str | None = None
+    #: Per catalog model, where its quality comes from: ``learned`` (per prompt),
+    #: ``shrunk`` or ``metadata-prior`` (the same figure for every prompt).
+    quality_sources: dict[str, str] | None = None
     detail: str | None = None
 
 
@@ -79,4 +82,5 @@ async def readyz(request: Request) -> Health | JSONResponse:
         catalog=services.catalog.source,
         models=len(services.catalog.models),
         scorer=services.scorer.name,
+        quality_sources=services.planner.engine.quality_sources(),
     )
