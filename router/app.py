@@ -67,9 +67,11 @@ def create_app(
             settings, catalog=catalog, scorer=scorer, upstream=upstream, registry=registry
         )
         app.state.services = services
+        services.lag_monitor.start()
         try:
             yield
         finally:
+            await services.lag_monitor.stop()
             services.planner.batcher.close()
             await services.upstream.aclose()
 

@@ -18,6 +18,7 @@ from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
 from router.engine import DecisionEngine
 from router.learning import OnlineLearning
+from router.loop_health import LoopHealthMetrics, LoopLagMonitor
 from router.metrics import RouterMetrics
 from router.planning import Planner
 from router.settings import Settings
@@ -40,6 +41,7 @@ class Services:
     upstream: Upstream
     planner: Planner
     metrics: RouterMetrics
+    lag_monitor: LoopLagMonitor
     learning: OnlineLearning
 
 
@@ -98,13 +100,16 @@ def build_services(
         logger.info("runtime fits seeded from %d records with latency", used)
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
     metrics = RouterMetrics(registry)
+    loop_health = LoopHealthMetrics(metrics.registry)
+    batcher = ScoreBatcher(scorer, engine.cards, observe=loop_health.observe_batch)
     spend = SpendControl(metrics)
     return Services(
         settings=settings,
         catalog=catalog,
         scorer=scorer,
         upstream=upstream or build_upstream(),
-        planner=Planner(engine, timeout, spend, ScoreBatcher(scorer, engine.cards)),
+        planner=Planner(engine, timeout, spend, batcher),
         metrics=metrics,
+        lag_monitor=LoopLagMonitor(loop_health),
         learning=OnlineLearning(engine, spend, metrics),
     )
