@@ -11,6 +11,10 @@ from typing import Self
 import numpy as np
 
 from predictors.lgbm import FloatArray, predict_booster, train_booster
+from predictors.tree_ensemble import TreeEnsemble, compile_boosters
+
+#: Up to this many rows, predict with the numpy tree walk (per-call overhead dominates).
+NUMPY_MAX_ROWS = 64
 
 
 class LengthPredictor:
@@ -35,6 +39,22 @@ class LengthPredictor:
         return self
 
     def predict(self, x: FloatArray) -> FloatArray:
-        """Predicted completion tokens (n x m), at least 1."""
-        logs = np.column_stack([predict_booster(b, x) for b in self.boosters_])
+        """Predicted completion tokens (n x m), at least 1.
+
+        A few rows (the server's batches) go through one numpy walk of all boosters'
+        trees (``predictors.tree_ensemble``: same values, one call instead of m); large
+        batches through LightGBM itself.
+        """
+        ensemble = self._ensemble() if len(x) <= NUMPY_MAX_ROWS else None
+        if ensemble is not None:
+            logs = ensemble.predict_raw(x)
+        else:
+            logs = np.column_stack([predict_booster(b, x) for b in self.boosters_])
         return np.maximum(np.expm1(logs), 1.0)
+
+    def _ensemble(self) -> TreeEnsemble | None:
+        compiled = getattr(self, "_compiled", None)
+        if compiled is None or compiled[0] is not self.boosters_:
+            compiled = (self.boosters_, compile_boosters(self.boosters_))
+            self._compiled = compiled
+        return compiled[1]
