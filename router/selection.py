@@ -21,6 +21,12 @@ from router.errors import InvalidRequestError, UnknownModelError
 from router.schemas import RouterPreferences
 
 HEADER_PREFIX = "x-paretoroute-"
+#: The router's own response headers: a caller that echoes them back is not asking for
+#: a preference, so they are ignored rather than refused.
+RESPONSE_HEADERS = frozenset(
+    {"request_id", "model", "profile", "decision_ms", "predicted_cost_usd", "fallback",
+     "fallback_chain", "dropped_fields", "reason"}
+)  # fmt: skip
 AUTO = "auto"
 
 
@@ -55,7 +61,9 @@ def header_preferences(headers: Mapping[str, str]) -> RouterPreferences | None:
     for name, value in headers.items():
         lowered = name.lower()
         if lowered.startswith(HEADER_PREFIX):
-            fields[lowered[len(HEADER_PREFIX) :].replace("-", "_")] = value
+            name = lowered[len(HEADER_PREFIX) :].replace("-", "_")
+            if name not in RESPONSE_HEADERS:
+                fields[name] = value
     if not fields:
         return None
     try:
