@@ -151,14 +151,27 @@ def _print(outcome: DecisionOutcome) -> None:
     console.print(f"reason: {decision.reason}")
 
 
+def applied(prefs: Any) -> str:
+    """The weights and every constraint actually applied, for titles."""
+    from dataclasses import fields
+
+    from policies.preferences import default_of
+
+    parts = [f"cost_weight={prefs.cost_weight:g}", f"latency_weight={prefs.latency_weight:g}"]
+    for item in fields(prefs):
+        value = getattr(prefs, item.name)
+        if item.name in ("cost_weight", "latency_weight"):
+            continue
+        if value != default_of(type(prefs), item.name):
+            shown = ",".join(sorted(value)) if isinstance(value, frozenset) else value
+            parts.append(f"{item.name}={shown}")
+    return ", ".join(parts)
+
+
 def _plot(outcome: DecisionOutcome, prompt: str, plot: Path) -> None:
     from router.front_plot import plot_front
 
-    prefs = outcome.decision.preferences
-    title = (
-        f"{prompt[:80]!r}\nprofile {outcome.profile}: cost_weight={prefs.cost_weight:g}, "
-        f"latency_weight={prefs.latency_weight:g}"
-    )
+    title = f"{prompt[:80]!r}\nprofile {outcome.profile}: {applied(outcome.decision.preferences)}"
     plot_front(outcome.table, outcome.decision, plot, title)
     typer.echo(f"wrote {plot}")
 
