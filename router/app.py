@@ -27,6 +27,7 @@ from predictors.scorer import configure_threads
 from router.api import decision, generation, meta
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, install_error_handlers
+from router.loop_health import freeze_startup_heap
 from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
@@ -67,6 +68,7 @@ def create_app(
             settings, catalog=catalog, scorer=scorer, upstream=upstream, registry=registry
         )
         app.state.services = services
+        freeze_startup_heap()
         services.lag_monitor.start()
         try:
             yield

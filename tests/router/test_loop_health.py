@@ -63,3 +63,14 @@ def test_live_server_exports_the_series(router_url: str):
         "paretoroute_scoring_batch_seconds",
     ):
         assert name in names
+
+
+def test_gc_pauses_are_timed_and_the_startup_heap_is_frozen(router_url: str):
+    import gc
+
+    assert gc.get_freeze_count() > 0  # the live app froze its start-up heap
+    gc.collect()  # a full collection while the monitor runs
+    text = httpx.get(router_url + "/metrics").text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    samples = families["paretoroute_gc_pause_seconds"].samples
+    assert any(s.labels.get("generation") == "2" and s.name.endswith("_count") for s in samples)
