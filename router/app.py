@@ -24,6 +24,7 @@ from predictors.scorer import configure_threads
 from router.api import decision, generation, meta
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, install_error_handlers
+from router.observe import ObserveRequests
 from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
@@ -69,6 +70,7 @@ def create_app(
         finally:
             services.planner.batcher.close()
             await services.upstream.aclose()
+            services.metrics.close()
 
     app = FastAPI(
         title="paretoroute",
@@ -77,6 +79,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ObserveRequests)  # added last: outermost, so it sees the 413s too
     install_error_handlers(app)
     app.include_router(generation.api)
     app.include_router(decision.api)

@@ -21,6 +21,7 @@ from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
 from router.feedback import Feedback
 from router.metrics import RouterMetrics
+from router.observe import Observer
 from router.planning import Planner
 from router.routing import ModelRouter
 from router.settings import Settings
@@ -90,7 +91,8 @@ def build_services(
     prior = PriorScorer().score([""], router.cards).completion_tokens[0]
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
     metrics = RouterMetrics(registry)
-    spend = SpendControl(metrics)
+    spend = SpendControl(metrics, workers=settings.workers)
+    observer = Observer(metrics, router, prior.tolist(), scorer.name)
     return Services(
         settings=settings,
         catalog=catalog,
@@ -98,5 +100,5 @@ def build_services(
         upstream=upstream or build_upstream(),
         planner=Planner(router, prior.tolist(), timeout, spend, ScoreBatcher(scorer, router.cards)),
         metrics=metrics,
-        feedback=Feedback(router, spend, metrics),
+        feedback=Feedback(router, spend, metrics, observer),
     )
