@@ -3,8 +3,8 @@
 One run starts a fixed-response upstream (``bench/fixed_upstream.py``) and the router
 (``paretoroute serve``, one uvicorn worker unless ``--workers``) as separate processes on
 127.0.0.1, with a catalog (written to a temp dir) of the eleven RouterBench models all
-pointing at that upstream. ``wrk`` (C, one thread) then drives, for concurrency 1, 8 and 32, streaming and
-not: the upstream directly, the router with a named model, and the router with
+pointing at that upstream. ``wrk`` (C, one thread) then drives, for concurrency 1, 8
+and 32, streaming and not: the upstream directly, the router with a named model, and the router with
 ``model="auto"`` (full routing). Each request carries a real RouterBench prompt made
 unique by a counter, so no cache can answer it. Latency is wrk's end-to-end time (for a
 stream: until ``[DONE]``). Added latency = router percentile - direct percentile at the
