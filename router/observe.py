@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import orjson
@@ -23,7 +24,6 @@ from router.catalog import Catalog
 from router.errors import RouterError, UpstreamError, UpstreamTimeoutError
 from router.metrics import RouterMetrics
 from router.planning import Plan
-from router.routing import ModelRouter
 
 GENERATION_PATHS = {"/v1/chat/completions": "chat", "/v1/completions": "text"}
 _STATE_KEY = "paretoroute_watch"
@@ -158,6 +158,19 @@ def catalog_hash(catalog: Catalog) -> str:
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
 
 
+class CostModel(Protocol):
+    """What the observer needs of the decision side: the catalog and its cost formula."""
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog whose order every score table follows."""
+        ...
+
+    def cost_of(self, index: int, prompt_tokens: int, completion_tokens: float) -> float:
+        """The cost of one request on the model at ``index``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Served:
     """Realized facts of one served request."""
@@ -176,12 +189,12 @@ class Observer:
     """
 
     def __init__(
-        self, metrics: RouterMetrics, router: ModelRouter, prior_tokens: list[float], artifact: str
+        self, metrics: RouterMetrics, costs: CostModel, prior_tokens: list[float], artifact: str
     ) -> None:
         self.metrics = metrics
-        self.router = router
+        self.costs = costs
         self.prior_tokens = prior_tokens
-        catalog = router.catalog
+        catalog = costs.catalog
         self.reference = catalog.index(catalog.reference_model or "")
         metrics.build_info.labels(artifact, catalog_hash(catalog)).set(1)
         metrics.workers.set(1)
@@ -201,12 +214,12 @@ class Observer:
                 index = int(np.argmax(outcome.table.quality))
             return float(outcome.table.cost_usd[index])
         indexes = [self.reference] if self.reference is not None else range(len(self.prior_tokens))
-        return max(self.router.cost_of(i, prompt_tokens, self.prior_tokens[i]) for i in indexes)
+        return max(self.costs.cost_of(i, prompt_tokens, self.prior_tokens[i]) for i in indexes)
 
     def served(self, plan: Plan, served: Served) -> None:
         """Record one request the upstream answered with token usage."""
         model = plan.model.name
-        index = self.router.catalog.positions[model]
+        index = self.costs.catalog.positions[model]
         predicted = self.predicted_completion(plan, index)
         self.metrics.predicted_completion_tokens.labels(model).inc(predicted)
         if predicted > 0:
