@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         results: list[Result] = run_scenarios(runs, ports, Path(tmp), args.duration, console)
         litellm_timing = measure_litellm(upstream_port, args.litellm_calls, console)
     after = machine()
-    markdown = render(results, litellm_timing, before, after, args.duration, scorer)
+    markdown = render(results, litellm_timing, before, after, args.duration, scorer, args.workers)
     console.print(markdown)
     if args.write:
         write_section(args.write, markdown)
