@@ -50,6 +50,7 @@ def metrics_directory() -> Iterator[Path]:
     try:
         yield directory
     finally:
+        os.environ.pop(MULTIPROC_ENV, None)
         shutil.rmtree(directory, ignore_errors=True)
 
 
