@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import InvalidRequestError, PayloadTooLargeError, RouterError
-from router.observe import count_error, watch_of
+from router.observe import count_error, note_requested_model, watch_of
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        note_requested_model(request, exc.body)
         return error_response(validation_error(exc), request)
 
     async def on_http(request: Request, exc: Exception) -> Response:

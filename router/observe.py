@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import orjson
@@ -88,6 +88,16 @@ def watch_of(request: Request) -> RequestWatch | None:
     """The watch ``ObserveRequests`` put on this request, if it is a generation request."""
     watch = request.scope.get("state", {}).get(_STATE_KEY)
     return watch if isinstance(watch, RequestWatch) else None
+
+
+def note_requested_model(request: Request, body: Any) -> None:
+    """A body that failed validation may still name a catalog model: its error carries it."""
+    watch = watch_of(request)
+    services = getattr(request.app.state, "services", None)
+    if watch is not None and services is not None and isinstance(body, dict):
+        model = body.get("model")
+        if isinstance(model, str):
+            watch.requested(model, services.catalog)
 
 
 def error_class(error: UpstreamError) -> str:

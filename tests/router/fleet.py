@@ -236,7 +236,7 @@ def unknown_model(client: httpx.Client, tally: Tally) -> None:
 
 
 def invalid_body(client: httpx.Client, tally: Tally) -> None:
-    tally.failed(client.post(CHAT, json={"model": NAMED}), 400, "")
+    tally.failed(client.post(CHAT, json={"model": NAMED}), 400, NAMED)
 
 
 def too_large(client: httpx.Client, tally: Tally) -> None:
