@@ -54,9 +54,9 @@ format: install-dev
 	$(BIN)/ruff format router predictors policies tests bench scripts
 	$(BIN)/ruff check --fix router predictors policies tests bench scripts
 
-# Grafana dashboards: regenerate deploy/grafana/dashboards/*.json (committed) from scripts/dashboards.py.
+# Grafana dashboards: regenerate deploy/grafana/dashboards/*.json (committed) from scripts/grafana/.
 dashboards: install-dev
-	$(BIN)/python scripts/dashboards.py
+	$(BIN)/python -m scripts.grafana.build
 
 bench: install-dev
 	$(BIN)/python bench/overhead.py

@@ -23,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from scripts.dashboards import ALL_MODELS, DASHBOARDS, OUT, render
+from scripts.grafana.build import ALL_MODELS, DASHBOARDS, OUT, render
 from tests.router.fleet import NAMED, ROOT, Router, router_process, upstream_timeout
 from tests.router.servers import free_port
 from tests.router.test_workers import one_round
