@@ -7,6 +7,7 @@ through the environment: this is the one place that writes it, at process start.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -15,19 +16,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from router.metrics import MULTIPROC_ENV
 from router.settings import Settings
 
-#: The settings the ``serve`` command can override, as the workers read them.
-_EXPORTED = ("host", "port", "catalog", "artifact", "workers")
-
 
 def export_settings(settings: Settings) -> None:
-    """Put the command line's settings where the workers' ``Settings()`` will read them."""
-    for name in _EXPORTED:
+    """Put the settings given explicitly (the command line's) where the workers read them.
+
+    Secrets are never rewritten: they reach the workers as they came, in the environment.
+    Complex values are written as JSON, which pydantic-settings parses back.
+    """
+    for name in sorted(settings.model_fields_set):
         value = getattr(settings, name)
-        if value is not None:
-            os.environ[f"PARETOROUTE_{name.upper()}"] = str(value)
+        if value is None or isinstance(value, SecretStr):
+            continue
+        dumped = settings.model_dump(mode="json", include={name})[name]
+        text = dumped if isinstance(dumped, str) else json.dumps(dumped)
+        os.environ[f"PARETOROUTE_{name.upper()}"] = text
 
 
 @contextmanager
