@@ -7,6 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONFIG ?=
 ARTIFACT ?=
+WORKERS ?= 1
 TORCH_VERSION := 2.13.0
 
 export HF_HUB_OFFLINE := 1
@@ -15,7 +16,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export LITELLM_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: serve test check lint format install install-dev services bench clean
+.PHONY: serve test check lint format install install-dev services bench clean dashboards
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +36,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 serve: install
-	PARETOROUTE_HOST=$(HOST) PARETOROUTE_PORT=$(PORT) \
+	PARETOROUTE_HOST=$(HOST) PARETOROUTE_PORT=$(PORT) PARETOROUTE_WORKERS=$(WORKERS) \
 	$(if $(CONFIG),PARETOROUTE_CATALOG=$(CONFIG)) $(if $(ARTIFACT),PARETOROUTE_ARTIFACT=$(ARTIFACT)) \
 	$(BIN)/paretoroute serve
 
@@ -52,6 +53,10 @@ check: lint
 format: install-dev
 	$(BIN)/ruff format router predictors policies tests bench scripts
 	$(BIN)/ruff check --fix router predictors policies tests bench scripts
+
+# Grafana dashboards: regenerate deploy/grafana/dashboards/*.json (committed) from scripts/grafana/.
+dashboards: install-dev
+	$(BIN)/python -m scripts.grafana.build
 
 bench: install-dev
 	$(BIN)/python bench/overhead.py

@@ -28,6 +28,7 @@ from router.api import decision, generation, meta
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, install_error_handlers
 from router.loop_health import freeze_startup_heap
+from router.observe import ObserveRequests
 from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
@@ -76,6 +77,7 @@ def create_app(
             await services.lag_monitor.stop()
             services.planner.batcher.close()
             await services.upstream.aclose()
+            services.metrics.close()
 
     app = FastAPI(
         title="paretoroute",
@@ -84,6 +86,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ObserveRequests)  # added last: outermost, so it sees the 413s too
     install_error_handlers(app)
     app.include_router(generation.api)
     app.include_router(decision.api)

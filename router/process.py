@@ -2,7 +2,9 @@
 
 Called by the console script (``router.cli.main``), the test session (``tests/conftest.py``)
 and the bench scripts, before anything imports litellm, transformers or numpy's BLAS
-pools. Modules never change the environment themselves.
+pools. Modules never change the environment themselves; the one other writer is the
+``serve`` command starting N workers (``router.cli.workers``: it hands its settings and
+the metrics directory to the worker processes it is about to start).
 """
 
 from __future__ import annotations

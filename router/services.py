@@ -20,6 +20,7 @@ from router.engine import DecisionEngine
 from router.learning import OnlineLearning
 from router.loop_health import LoopHealthMetrics, LoopLagMonitor
 from router.metrics import RouterMetrics
+from router.observe import Observer
 from router.planning import Planner
 from router.settings import Settings
 from router.spend import SpendControl
@@ -102,7 +103,8 @@ def build_services(
     metrics = RouterMetrics(registry)
     loop_health = LoopHealthMetrics(metrics.registry)
     batcher = ScoreBatcher(scorer, engine.cards, observe=loop_health.observe_batch)
-    spend = SpendControl(metrics)
+    spend = SpendControl(metrics, workers=settings.workers)
+    observer = Observer(metrics, engine, engine.length_prior.tolist(), scorer.name)
     return Services(
         settings=settings,
         catalog=catalog,
@@ -111,5 +113,5 @@ def build_services(
         planner=Planner(engine, timeout, spend, batcher),
         metrics=metrics,
         lag_monitor=LoopLagMonitor(loop_health),
-        learning=OnlineLearning(engine, spend, metrics),
+        learning=OnlineLearning(engine, spend, metrics, observer),
     )

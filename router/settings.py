@@ -39,5 +39,7 @@ class Settings(BaseSettings):
     upstream_timeout_s: float | None = Field(default=None, gt=0)
     #: Threads for numpy/torch/LightGBM inside the routing decision (the box has 2 cores).
     compute_threads: int = Field(default=1, ge=1)
+    #: uvicorn worker processes for ``paretoroute serve``; /metrics sums over them.
+    workers: int = Field(default=1, ge=1)
     log_level: str = "info"
     access_log: bool = False

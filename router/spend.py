@@ -2,6 +2,10 @@
 
 The controller math lives in ``policies.spend``; this holds one controller per profile
 for the life of an app and exports its state as metrics.
+
+With N server workers each process holds its own controllers and steers its own share of
+the traffic to ``target / N``: the kernel spreads connections evenly over the workers, so
+the shares add up to the profile's target. ``/metrics`` sums target and rate over workers.
 """
 
 from __future__ import annotations
@@ -21,15 +25,22 @@ MAX_COST_WEIGHT = 1e8
 class SpendControl:
     """One ``SpendRateController`` per profile that sets a target spend rate."""
 
-    def __init__(self, metrics: RouterMetrics, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        metrics: RouterMetrics,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        workers: int = 1,
+    ) -> None:
         self._controllers: dict[str, SpendRateController] = {}
         self._metrics = metrics
         self._clock = clock
+        self._share = 1.0 / workers
 
     def _controller(self, profile: str, prefs: Preferences) -> SpendRateController | None:
-        target = prefs.target_spend_usd_per_hour
-        if target is None:
+        if prefs.target_spend_usd_per_hour is None:
             return None
+        target = prefs.target_spend_usd_per_hour * self._share
         controller = self._controllers.get(profile)
         if controller is None or controller.target_usd_per_hour != target:
             # The controller starts from the caller's weight, clamped into its range.

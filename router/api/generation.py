@@ -12,6 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from router.api.openapi import ERROR_RESPONSES
 from router.errors import RouterError, UpstreamError
+from router.observe import RequestWatch, watch_of
 from router.planning import Plan
 from router.schemas import ChatCompletionRequest, CompletionRequest
 from router.services import Services
@@ -47,6 +48,7 @@ async def _sse(
     first: Payload,
     rest: AsyncIterator[Payload],
     started: float,
+    watch: RequestWatch | None,
 ) -> AsyncIterator[bytes]:
     name = plan.model.name
     first["model"] = name
@@ -59,7 +61,8 @@ async def _sse(
             yield b"data: " + orjson.dumps(chunk) + b"\n\n"
     except RouterError as error:
         # Headers are gone; the OpenAI SDK raises on an ``error`` event in the stream.
-        services.metrics.errors.labels(str(error.status_code), error.code or "").inc()
+        if watch is not None:
+            watch.failed_midstream(error)
         yield b"data: " + orjson.dumps(error.to_body()) + b"\n\n"
     else:
         services.learning.served(plan, endpoint, usage, time.perf_counter() - started)
@@ -72,16 +75,20 @@ async def _sse(
 
 
 async def _stream(
-    services: Services, plan: Plan, endpoint: Endpoint, body: Payload, headers: dict[str, str]
+    request: Request, plan: Plan, endpoint: Endpoint, body: Payload, headers: dict[str, str]
 ) -> Response:
+    services: Services = request.app.state.services
+    watch = watch_of(request)
     started = time.perf_counter()
     chunks = services.upstream.stream(plan.target, endpoint, body).__aiter__()
     try:
         first = await chunks.__anext__()
     except StopAsyncIteration:
         raise UpstreamError(f"model {plan.model.name!r} returned an empty stream") from None
+    if watch is not None:
+        watch.first_chunk()
     return StreamingResponse(
-        _sse(services, plan, endpoint, first, chunks, started),
+        _sse(services, plan, endpoint, first, chunks, started, watch),
         media_type="text/event-stream",
         headers=headers,
     )
@@ -92,12 +99,17 @@ async def _generate(
 ) -> Response:
     services: Services = request.app.state.services
     payload, dropped = forward_body(body, endpoint, services.settings.unknown_fields)
+    watch = watch_of(request)
+    if watch is not None:
+        watch.requested(body.model, services.catalog)
     plan = await services.planner.plan(body, request.headers)
+    if watch is not None:
+        watch.planned(plan)
     headers = plan.headers()
     if dropped:
         headers[DROPPED_HEADER] = ",".join(dropped)
     if body.stream:
-        return await _stream(services, plan, endpoint, payload, headers)
+        return await _stream(request, plan, endpoint, payload, headers)
     started = time.perf_counter()
     result = await services.upstream.complete(plan.target, endpoint, payload)
     services.learning.served(plan, endpoint, result.get("usage"), time.perf_counter() - started)

@@ -58,9 +58,9 @@ async def list_models(request: Request) -> ModelList:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
 )
 async def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus exposition of this app's registry."""
+    """Prometheus exposition of this app's registry (summed over workers when several)."""
     services: Services = request.app.state.services
-    body = generate_latest(services.metrics.registry)
+    body = generate_latest(services.metrics.exposition_registry())
     return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
 

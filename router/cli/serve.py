@@ -14,20 +14,8 @@ if TYPE_CHECKING:
     from router.catalog import Catalog
 
 
-def _settings(
-    host: str | None, port: int | None, catalog: Path | None, artifact: str | None
-) -> Settings:
-    overrides: dict[str, Any] = {
-        key: value
-        for key, value in {
-            "host": host,
-            "port": port,
-            "catalog": catalog,
-            "artifact": artifact,
-        }.items()
-        if value is not None
-    }
-    return Settings(**overrides)
+def _settings(**given: Any) -> Settings:
+    return Settings(**{key: value for key, value in given.items() if value is not None})
 
 
 def preflight(settings: Settings) -> None:
@@ -51,23 +39,17 @@ def serve(
         str | None,
         typer.Option(help="Predictor artifact dir [env PARETOROUTE_ARTIFACT]"),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="uvicorn worker processes [env PARETOROUTE_WORKERS]; default 1"),
+    ] = None,
 ) -> None:
-    """Start the OpenAI-compatible router (one uvicorn worker)."""
-    import uvicorn
+    """Start the OpenAI-compatible router; /metrics sums over the workers."""
+    from router.cli.workers import run
 
-    from router.app import create_app
-
-    settings = _settings(host, port, catalog, artifact)
+    settings = _settings(host=host, port=port, catalog=catalog, artifact=artifact, workers=workers)
     preflight(settings)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        loop="uvloop",
-        http="httptools",
-    )
+    run(settings)
 
 
 def _model_rows(catalog: Catalog) -> list[dict[str, Any]]:

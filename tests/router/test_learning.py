@@ -41,7 +41,10 @@ def test_metrics_count_requests_errors_and_cost(router_url: str):
     )
     key = ("paretoroute_requests_total", labels)
     assert after[key] == before.get(key, 0) + 1
-    error_key = ("paretoroute_errors_total", (("code", "model_not_found"), ("status", "404")))
+    error_key = (
+        "paretoroute_errors_total",
+        (("code", "model_not_found"), ("model", ""), ("status", "404")),
+    )
     assert after[error_key] == before.get(error_key, 0) + 1
     cost_key = ("paretoroute_cost_usd_total", (("model", "gpt-4-1106-preview"),))
     # the fake upstream reports 5 prompt + 6 completion tokens at 1e-5 / 3e-5 USD
