@@ -8,10 +8,13 @@ POST /v1/chat/completions
       → estimate cost + runtime, decide                  policies
   → Upstream.complete / stream                           router.upstream
   → response with model rewritten + x-paretoroute-*     router.api.generation
+  → one row in the request log (queued, written off-path) router.requestlog
+POST /v1/feedback → stored against the logged request    router.api.feedback
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,9 +24,10 @@ from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
 from predictors.scorer import configure_threads
-from router.api import decision, generation, meta
+from router.api import decision, feedback, generation, meta
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, install_error_handlers
+from router.requestlog.capture import RequestLogMiddleware
 from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
@@ -64,11 +68,15 @@ def create_app(
             settings, catalog=catalog, scorer=scorer, upstream=upstream, registry=registry
         )
         app.state.services = services
+        if services.request_log is not None:
+            services.request_log.start()
         try:
             yield
         finally:
             services.planner.batcher.close()
             await services.upstream.aclose()
+            if services.request_log is not None:  # writes what is still queued
+                await asyncio.to_thread(services.request_log.close)
 
     app = FastAPI(
         title="paretoroute",
@@ -77,9 +85,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)  # outermost: sees 413s too
     install_error_handlers(app)
     app.include_router(generation.api)
     app.include_router(decision.api)
     app.include_router(meta.api)
+    app.include_router(feedback.api)
     _drop_422(app)
     return app

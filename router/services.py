@@ -22,6 +22,7 @@ from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
 from router.feedback import Feedback
 from router.metrics import RouterMetrics
 from router.planning import Planner
+from router.requestlog import RequestLog, build_request_log
 from router.routing import ModelRouter
 from router.settings import Settings
 from router.spend import SpendControl
@@ -44,6 +45,7 @@ class Services:
     planner: Planner
     metrics: RouterMetrics
     feedback: Feedback
+    request_log: RequestLog | None
 
 
 def build_scorer(settings: Settings) -> Scorer:
@@ -99,4 +101,5 @@ def build_services(
         planner=Planner(router, prior.tolist(), timeout, spend, ScoreBatcher(scorer, router.cards)),
         metrics=metrics,
         feedback=Feedback(router, spend, metrics),
+        request_log=build_request_log(settings, metrics.registry, router, scorer.name),
     )

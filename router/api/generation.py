@@ -13,6 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 from router.api.openapi import ERROR_RESPONSES
 from router.errors import RouterError, UpstreamError
 from router.planning import Plan
+from router.requestlog.capture import remember_plan
 from router.schemas import ChatCompletionRequest, CompletionRequest
 from router.services import Services
 from router.upstream.base import Endpoint, Payload
@@ -93,6 +94,7 @@ async def _generate(
     services: Services = request.app.state.services
     payload, dropped = forward_body(body, endpoint, services.settings.unknown_fields)
     plan = await services.planner.plan(body, request.headers)
+    remember_plan(request, plan)
     headers = plan.headers()
     if dropped:
         headers[DROPPED_HEADER] = ",".join(dropped)

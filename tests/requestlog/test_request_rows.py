@@ -1,0 +1,60 @@
+"""A live router on loopback logs exactly one complete row per request it answered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+from fastapi import FastAPI
+
+from predictors.prior import PriorScorer
+from router.app import create_app
+from router.catalog import Catalog
+from router.requestlog.database import create_log_engine
+from router.settings import Settings
+from tests.requestlog.helpers import MESSAGES, check_rows, read_rows, send_mix
+from tests.router.servers import FakeUpstreamState, live_server
+
+
+def _serve(catalog: Catalog, settings: Settings) -> Iterator[tuple[str, FastAPI]]:
+    app = create_app(settings, catalog=catalog, scorer=PriorScorer())
+    with live_server(app) as url:
+        yield url, app
+
+
+@pytest.mark.parametrize("content", [True, False], ids=["content", "metadata-only"])
+def test_every_request_is_one_complete_row(
+    catalog: Catalog, upstream_state: FakeUpstreamState, tmp_path: Path, content: bool
+) -> None:
+    settings = Settings(data_dir=tmp_path, log_content=content)
+    for url, app in _serve(catalog, settings):
+        client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        sent = send_mix(client, upstream_state)
+        assert app.state.services.request_log.flush(10)
+    engine = create_log_engine(f"sqlite:///{tmp_path / 'paretoroute.db'}")
+    check_rows(read_rows(engine), sent, catalog, content=content)
+
+
+def test_too_large_body_is_logged_with_an_id(catalog: Catalog, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, max_body_bytes=256)
+    for url, app in _serve(catalog, settings):
+        body = {"model": "auto", "messages": [{"role": "user", "content": "x" * 1000}]}
+        response = httpx.post(url + "/v1/chat/completions", json=body)
+        assert response.status_code == 413
+        assert app.state.services.request_log.flush(10)
+    rows = read_rows(create_log_engine(f"sqlite:///{tmp_path / 'paretoroute.db'}"))
+    row = rows[response.headers["x-paretoroute-request-id"]]
+    assert (row["status_code"], row["error_code"]) == (413, "request_too_large")
+    assert row["chosen_model"] is None
+
+
+def test_log_off_writes_nothing(catalog: Catalog, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, request_log=False)
+    for url, app in _serve(catalog, settings):
+        client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        client.chat.completions.create(model="auto", messages=MESSAGES)
+        assert app.state.services.request_log is None
+    assert not (tmp_path / "paretoroute.db").exists()
