@@ -132,7 +132,8 @@ def export_command(
     from router.requestlog.query import rows_since
     from router.requestlog.schema import REQUEST_COLUMNS
 
-    rows = rows_since(_engine(database_url), _since(since))
+    start = _since(since)
+    rows = rows_since(_engine(database_url), start)
     with _output(out) as handle:
         if format is ExportFormat.jsonl:
             for row in rows:
@@ -170,7 +171,8 @@ def stats_command(since: SinceOption = None, database_url: DatabaseOption = None
 
     from router.requestlog.query import stats
 
-    result = stats(_engine(database_url), _since(since))
+    start = _since(since)
+    result = stats(_engine(database_url), start)
     console = Console()
     window = f"since {since}" if since else "all time"
     if result.requests == 0:
