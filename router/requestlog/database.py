@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 
@@ -35,6 +36,14 @@ def _driver_url(url: str) -> URL:
     return parsed
 
 
+def _json_text(value: Any) -> str:
+    # orjson: several times faster than json, and NaN/inf become null (valid JSON).
+    return orjson.dumps(value).decode()
+
+
+_JSON = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -47,12 +56,13 @@ def create_log_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets its directory created and WAL switched on."""
     parsed = _driver_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, **_JSON)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         parsed,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        **_JSON,
     )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from router.requestlog.capture import Capture, new_request_id
@@ -41,28 +42,43 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=256)
 def preferences_json(preferences: Preferences) -> dict[str, Any]:
-    """The applied policy preferences as a JSON object."""
+    """The applied policy preferences as a JSON object (cached: profiles repeat)."""
     return {f.name: _json_value(getattr(preferences, f.name)) for f in fields(preferences)}
 
 
 def prediction_table(outcome: RoutingOutcome) -> list[dict[str, Any]]:
-    """One entry per catalog model: what was predicted and whether it could be chosen."""
+    """One entry per catalog model: what was predicted and whether it could be chosen.
+
+    NaN (an unknown price) stays NaN here; the engine's JSON serializer writes null.
+    """
     table, decision = outcome.table, outcome.decision
-    completion = outcome.scores.completion_tokens[0]
+    columns = zip(
+        table.models,
+        table.quality.tolist(),
+        table.cost_usd.tolist(),
+        table.runtime_s.tolist(),
+        outcome.scores.completion_tokens[0].tolist(),
+        decision.utility.tolist(),
+        decision.on_front.tolist(),
+        decision.feasible.tolist(),
+        decision.infeasible_reason,
+        strict=True,
+    )
     return [
         {
-            "model": name,
-            "quality": finite(table.quality[i]),
-            "cost_usd": finite(table.cost_usd[i]),
-            "runtime_s": finite(table.runtime_s[i]),
-            "completion_tokens": finite(completion[i]),
-            "utility": finite(decision.utility[i]),
-            "on_front": bool(decision.on_front[i]),
-            "feasible": bool(decision.feasible[i]),
-            "reason": decision.infeasible_reason[i],
+            "model": model,
+            "quality": quality,
+            "cost_usd": cost,
+            "runtime_s": runtime,
+            "completion_tokens": tokens,
+            "utility": utility,
+            "on_front": on_front,
+            "feasible": feasible,
+            "reason": reason,
         }
-        for i, name in enumerate(table.models)
+        for model, quality, cost, runtime, tokens, utility, on_front, feasible, reason in columns
     ]
 
 
