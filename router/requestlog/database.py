@@ -8,11 +8,14 @@ never see an old schema. No ``alembic.ini``: the config is built here.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 
 from router.settings import Settings
@@ -20,6 +23,8 @@ from router.settings import Settings
 #: Seconds a SQLite writer waits for another writer's lock (other workers, the CLI).
 SQLITE_BUSY_TIMEOUT_S = 60.0
 MIGRATIONS = "router.requestlog:migrations"
+#: PostgreSQL advisory-lock key held while migrating ("prte" in ASCII).
+_MIGRATION_LOCK_KEY = 0x70727465
 
 
 def database_url(settings: Settings) -> str:
@@ -68,14 +73,39 @@ def create_log_engine(url: str) -> Engine:
     return engine
 
 
+@contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    """An exclusive lock beside a SQLite file (nothing for other backends)."""
+    path = sqlite_file(url)
+    if path is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".migrate-lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_postgres(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+
+
 def upgrade(engine: Engine) -> None:
-    """Run every pending migration on ``engine`` (a no-op when already at head)."""
+    """Run every pending migration on ``engine`` (a no-op when already at head).
+
+    Several workers may start at once: they take turns (a file lock beside a SQLite
+    database, an advisory lock on PostgreSQL), so only the first one migrates.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
-    with engine.begin() as connection:
+    with _file_lock(engine.url.render_as_string()), engine.begin() as connection:
+        _lock_postgres(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

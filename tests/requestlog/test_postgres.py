@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import openai
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from predictors.prior import PriorScorer
 from router.app import create_app
@@ -53,9 +54,16 @@ def test_rows_and_feedback_on_postgres(
         assert connection.execute(text("select count(*) from feedback")).scalar() == 1
 
 
-def test_upgrade_is_idempotent(postgres_url: str) -> None:
-    open_database(postgres_url).dispose()
-    engine = open_database(postgres_url)
+def test_workers_starting_together_migrate_once(postgres_url: str) -> None:
+    admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("create database fresh"))
+    admin.dispose()
+    fresh = postgres_url.rsplit("/", 1)[0] + "/fresh"
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        for started in pool.map(lambda _: open_database(fresh), range(3)):
+            started.dispose()
+    engine = open_database(fresh)
     with engine.connect() as connection:
         tables = connection.execute(
             text("select tablename from pg_tables where schemaname = 'public' order by 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -37,3 +38,13 @@ def test_parse_since() -> None:
     assert now.tzinfo is not None and now.hour == 3
     assert (now - parse_since("90m", now=now)).total_seconds() == 5400
     assert (now - parse_since("2d", now=now)).days == 2
+
+
+def test_workers_starting_together_migrate_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        engines = list(pool.map(lambda _: open_database(url), range(4)))
+    with engines[0].connect() as connection:
+        assert connection.execute(text("select version_num from alembic_version")).all() == [
+            ("0001",)
+        ]
