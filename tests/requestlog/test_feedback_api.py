@@ -159,3 +159,20 @@ def test_log_off_answers_404_saying_why(catalog: Catalog, tmp_path: Path) -> Non
         response = _feedback(url, request_id="pr-x", score=0.5)
     assert response.status_code == 404
     assert "PARETOROUTE_REQUEST_LOG" in response.json()["error"]["message"]
+
+
+def test_feedback_with_the_openai_client(router_url: str) -> None:
+    """The README's way: id from the response header, feedback with ``client.post``."""
+    client = openai.OpenAI(base_url=router_url + "/v1", api_key="unused", max_retries=0)
+    raw = client.chat.completions.with_raw_response.create(model="auto", messages=MESSAGES)
+    request_id = raw.headers["x-paretoroute-request-id"]
+    answer = client.post("/feedback", body={"request_id": request_id, "score": 0.9}, cast_to=object)
+    assert answer == {
+        "object": "feedback",
+        "request_id": request_id,
+        "model": raw.parse().model,
+        "updated": False,
+    }
+    with pytest.raises(openai.NotFoundError) as raised:
+        client.post("/feedback", body={"request_id": "pr-none", "score": 0.9}, cast_to=object)
+    assert raised.value.code == "request_not_found"
