@@ -126,8 +126,11 @@ class RequestLog:
         closing = False
         while not closing:
             batch, closing = self._next_batch()
-            if batch:
+            try:
                 self._write(batch)
+            except Exception:  # the writer must outlive any one bad batch
+                logger.exception("request log: batch of %d lost", len(batch))
+                self.metrics.dropped.labels("write_error").inc(len(batch))
             with self._progress:
                 self._processed += len(batch)
                 self._progress.notify_all()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from predictors.prior import PriorScorer
 from router.app import create_app
 from router.catalog import Catalog
+from router.errors import UpstreamError
 from router.requestlog.database import create_log_engine
 from router.settings import Settings
 from tests.requestlog.helpers import MESSAGES, check_rows, read_rows, send_mix
@@ -58,3 +60,52 @@ def test_log_off_writes_nothing(catalog: Catalog, tmp_path: Path) -> None:
         client.chat.completions.create(model="auto", messages=MESSAGES)
         assert app.state.services.request_log is None
     assert not (tmp_path / "paretoroute.db").exists()
+
+
+class _FailingStream:
+    """Streams one chunk, then fails the way an upstream dropping mid-stream does."""
+
+    async def complete(self, target: Any, endpoint: Any, body: Any) -> dict[str, Any]:
+        raise UpstreamError("not used")
+
+    async def stream(self, target: Any, endpoint: Any, body: Any) -> AsyncIterator[dict[str, Any]]:
+        yield {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "content": "Hel"},
+                    "finish_reason": None,
+                }
+            ],
+        }
+        raise UpstreamError("connection reset mid-stream")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_stream_failing_midway_is_logged_when_it_ends(catalog: Catalog, tmp_path: Path) -> None:
+    app = create_app(
+        Settings(data_dir=tmp_path, log_content=True),
+        catalog=catalog,
+        scorer=PriorScorer(),
+        upstream=_FailingStream(),
+    )
+    with live_server(app) as url:
+        client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        raw = client.chat.completions.with_raw_response.create(
+            model="auto", messages=MESSAGES, stream=True
+        )
+        with pytest.raises(openai.APIError):
+            for _ in raw.parse():
+                pass
+        assert app.state.services.request_log.flush(10)
+    rows = read_rows(create_log_engine(f"sqlite:///{tmp_path / 'paretoroute.db'}"))
+    row = rows[raw.headers["x-paretoroute-request-id"]]
+    assert (row["status_code"], row["error_code"], row["stream"]) == (200, "upstream_error", True)
+    assert (
+        row["completion_text"] == "Hel"
+        and row["chosen_model"] == raw.headers["x-paretoroute-model"]
+    )
