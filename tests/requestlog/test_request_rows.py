@@ -109,3 +109,30 @@ def test_stream_failing_midway_is_logged_when_it_ends(catalog: Catalog, tmp_path
         row["completion_text"] == "Hel"
         and row["chosen_model"] == raw.headers["x-paretoroute-model"]
     )
+
+
+class _BrokenUpstream(_FailingStream):
+    """A bug rather than an upstream failure: the edge's catch-all answers 500."""
+
+    async def complete(self, target: Any, endpoint: Any, body: Any) -> dict[str, Any]:
+        raise RuntimeError("bug in an upstream adapter")
+
+
+def test_unexpected_error_is_logged_as_internal(catalog: Catalog, tmp_path: Path) -> None:
+    app = create_app(
+        Settings(data_dir=tmp_path),
+        catalog=catalog,
+        scorer=PriorScorer(),
+        upstream=_BrokenUpstream(),
+    )
+    with live_server(app) as url:
+        response = httpx.post(
+            url + "/v1/chat/completions", json={"model": "gpt-3.5-turbo-1106", "messages": MESSAGES}
+        )
+        assert response.status_code == 500
+        assert app.state.services.request_log.flush(10)
+    rows = list(read_rows(create_log_engine(f"sqlite:///{tmp_path / 'paretoroute.db'}")).values())
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["status_code"], row["error_code"]) == (500, "internal")
+    assert row["chosen_model"] == "gpt-3.5-turbo-1106" and row["upstream_ms"] is None
