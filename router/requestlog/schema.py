@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -47,6 +48,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: JSON columns: ``jsonb`` on PostgreSQL (indexable, queryable), JSON text elsewhere.
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
 class Base(DeclarativeBase):
     """Metadata of the request log."""
 
@@ -62,14 +67,14 @@ class RequestRow(Base):
     endpoint: Mapped[str] = mapped_column(String(16))
     requested_model: Mapped[str | None] = mapped_column(String(256))
     profile: Mapped[str | None] = mapped_column(String(64))
-    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     #: One entry per catalog model: model, quality, cost_usd, runtime_s, completion_tokens,
     #: utility, on_front, feasible, reason.
-    predictions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    predictions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDocument)
     scorer: Mapped[str | None] = mapped_column(String(128))
     chosen_model: Mapped[str | None] = mapped_column(String(256), index=True)
     decision_reason: Mapped[str | None] = mapped_column(Text)
-    fallback_chain: Mapped[list[str]] = mapped_column(JSON)
+    fallback_chain: Mapped[list[str]] = mapped_column(JSONDocument)
     predicted_cost_usd: Mapped[float | None] = mapped_column(Float)
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)

@@ -9,12 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import openai
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from predictors.prior import PriorScorer
 from router.app import create_app
 from router.catalog import Catalog
 from router.requestlog.database import create_log_engine, open_database
+from router.requestlog.schema import Base
 from router.settings import Settings
 from tests.requestlog.helpers import check_rows, read_rows, send_mix
 from tests.requestlog.postgres import postgres_bin, postgres_server
@@ -69,3 +72,20 @@ def test_workers_starting_together_migrate_once(postgres_url: str) -> None:
             text("select tablename from pg_tables where schemaname = 'public' order by 1")
         ).all()
     assert [name for (name,) in tables] == ["alembic_version", "feedback", "requests"]
+
+
+def test_json_columns_are_jsonb(postgres_url: str) -> None:
+    engine = open_database(postgres_url)
+    query = text(
+        "select column_name, data_type from information_schema.columns "
+        "where table_name = 'requests' and data_type like 'json%' order by 1"
+    )
+    with engine.connect() as connection:
+        found = connection.execute(query).all()
+    assert found == [
+        ("fallback_chain", "jsonb"),
+        ("predictions", "jsonb"),
+        ("preferences", "jsonb"),
+    ]
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

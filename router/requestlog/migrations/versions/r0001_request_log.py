@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from router.requestlog.schema import UTCDateTime
+from router.requestlog.schema import JSONDocument, UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -26,12 +26,12 @@ def _request_columns() -> list[sa.Column[object]]:
         sa.Column("endpoint", sa.String(16), nullable=False),
         sa.Column("requested_model", sa.String(256), nullable=True),
         sa.Column("profile", sa.String(64), nullable=True),
-        sa.Column("preferences", sa.JSON(), nullable=True),
-        sa.Column("predictions", sa.JSON(), nullable=True),
+        sa.Column("preferences", JSONDocument, nullable=True),
+        sa.Column("predictions", JSONDocument, nullable=True),
         sa.Column("scorer", sa.String(128), nullable=True),
         sa.Column("chosen_model", sa.String(256), nullable=True),
         sa.Column("decision_reason", sa.Text(), nullable=True),
-        sa.Column("fallback_chain", sa.JSON(), nullable=False),
+        sa.Column("fallback_chain", JSONDocument, nullable=False),
         sa.Column("predicted_cost_usd", sa.Float(), nullable=True),
         sa.Column("prompt_tokens", sa.Integer(), nullable=True),
         sa.Column("completion_tokens", sa.Integer(), nullable=True),
