@@ -126,11 +126,10 @@ def export_command(
     out: Annotated[Path | None, typer.Option(help="File to write; default stdout")] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Every column of the rows since a time, as JSON lines or CSV."""
+    """Every column of the rows since a time, with their feedback, as JSON lines or CSV."""
     import orjson
 
-    from router.requestlog.query import rows_since
-    from router.requestlog.schema import REQUEST_COLUMNS
+    from router.requestlog.query import EXPORT_COLUMNS, rows_since
 
     start = _since(since)
     rows = rows_since(_engine(database_url), start)
@@ -139,7 +138,7 @@ def export_command(
             for row in rows:
                 handle.write(orjson.dumps(row).decode() + "\n")
             return
-        writer = csv.DictWriter(handle, fieldnames=REQUEST_COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
         for row in rows:
             writer.writerow({key: _csv_value(value) for key, value in row.items()})

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from router.requestlog.schema import REQUEST_COLUMNS, RequestRow
+from router.requestlog.schema import REQUEST_COLUMNS, FeedbackRow, RequestRow
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -46,9 +46,22 @@ def _detached(mapping: Any) -> RequestRow:
     return RequestRow(**{name: mapping[name] for name in REQUEST_COLUMNS})
 
 
+#: Feedback columns joined onto exported rows (None where no feedback was given).
+FEEDBACK_COLUMNS = ("feedback_score", "feedback_thumbs", "feedback_label", "feedback_comment")
+EXPORT_COLUMNS = (*REQUEST_COLUMNS, *FEEDBACK_COLUMNS)
+
+
 def rows_since(engine: Engine, since: datetime | None) -> Iterator[dict[str, Any]]:
-    """Every column of every row since ``since`` (all rows when None), oldest first."""
-    query = select(*RequestRow.__table__.columns).order_by(RequestRow.created_at)
+    """Every request column plus its feedback, for rows since ``since`` (all when None)."""
+    feedback = [
+        getattr(FeedbackRow, name.removeprefix("feedback_")).label(name)
+        for name in FEEDBACK_COLUMNS
+    ]
+    query = (
+        select(*RequestRow.__table__.columns, *feedback)
+        .outerjoin(FeedbackRow, FeedbackRow.request_id == RequestRow.id)
+        .order_by(RequestRow.created_at)
+    )
     if since is not None:
         query = query.where(RequestRow.created_at >= since)
     with engine.connect() as connection:

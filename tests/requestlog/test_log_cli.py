@@ -32,6 +32,8 @@ def filled(
     with live_server(app) as url:
         client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
         sent = send_mix(client, upstream_state)
+        feedback = {"request_id": sent[0].request_id, "thumbs": "up", "comment": "right"}
+        client.post("/feedback", body=feedback, cast_to=object)
     return f"sqlite:///{data_dir / 'paretoroute.db'}", sent
 
 
@@ -62,6 +64,8 @@ def test_export_jsonl_has_every_row_and_column(filled: tuple[str, list[Sent]]) -
     assert [row["id"] for row in rows] == [s.request_id for s in sent]
     assert rows[0]["chosen_model"] == sent[0].chosen
     assert len(rows[0]["predictions"]) == 3 and rows[0]["status_code"] == 200
+    assert (rows[0]["feedback_thumbs"], rows[0]["feedback_comment"]) == ("up", "right")
+    assert all(row["feedback_thumbs"] is None for row in rows[1:])
     future = _run(
         "export", "--format", "jsonl", "--since", "2999-01-01", "--database-url", database
     )
@@ -80,6 +84,7 @@ def test_export_csv_to_a_file(
     assert [row["id"] for row in rows] == [s.request_id for s in sent]
     assert [p["model"] for p in orjson.loads(rows[0]["predictions"])] == list(catalog.names())
     assert rows[-1]["status_code"] == "502"
+    assert (rows[0]["feedback_thumbs"], rows[1]["feedback_thumbs"]) == ("up", "")
 
 
 def test_stats_spend_savings_and_mix(filled: tuple[str, list[Sent]]) -> None:
