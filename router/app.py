@@ -73,10 +73,10 @@ def create_app(
         try:
             yield
         finally:
-            services.planner.batcher.close()
-            await services.upstream.aclose()
             if services.request_log is not None:  # writes what is still queued
                 await asyncio.to_thread(services.request_log.close)
+            services.planner.batcher.close()
+            await services.upstream.aclose()
 
     app = FastAPI(
         title="paretoroute",
