@@ -11,10 +11,13 @@ POST /v1/chat/completions
           estimate cost + runtime, decide (ranking)      policies
   → Upstream.complete / stream                           router.upstream
   → response with model rewritten + x-paretoroute-*     router.api.generation
+  → one row in the request log (queued, written off-path) router.requestlog
+POST /v1/feedback → stored against the logged request    router.api.feedback
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,11 +27,12 @@ from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
 from predictors.scorer import configure_threads
-from router.api import decision, generation, meta
+from router.api import decision, feedback, generation, meta
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, install_error_handlers
 from router.loop_health import freeze_startup_heap
 from router.observe import ObserveRequests
+from router.requestlog.capture import RequestLogMiddleware
 from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
@@ -71,9 +75,13 @@ def create_app(
         app.state.services = services
         freeze_startup_heap()
         services.lag_monitor.start()
+        if services.request_log is not None:
+            services.request_log.start()
         try:
             yield
         finally:
+            if services.request_log is not None:  # writes what is still queued
+                await asyncio.to_thread(services.request_log.close)
             await services.lag_monitor.stop()
             services.planner.batcher.close()
             await services.upstream.aclose()
@@ -86,10 +94,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ObserveRequests)  # added last: outermost, so it sees the 413s too
+    app.add_middleware(ObserveRequests)  # outer: sees the 413s too
+    app.add_middleware(RequestLogMiddleware)  # outermost: logs every request, 413s included
     install_error_handlers(app)
     app.include_router(generation.api)
     app.include_router(decision.api)
     app.include_router(meta.api)
+    app.include_router(feedback.api)
     _drop_422(app)
     return app

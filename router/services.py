@@ -22,6 +22,7 @@ from router.loop_health import LoopHealthMetrics, LoopLagMonitor
 from router.metrics import RouterMetrics
 from router.observe import Observer
 from router.planning import Planner
+from router.requestlog import RequestLog, build_request_log
 from router.settings import Settings
 from router.spend import SpendControl
 from router.upstream.aiohttp_upstream import AiohttpUpstream
@@ -44,6 +45,7 @@ class Services:
     metrics: RouterMetrics
     lag_monitor: LoopLagMonitor
     learning: OnlineLearning
+    request_log: RequestLog | None
 
 
 def build_scorer(settings: Settings) -> Scorer:
@@ -114,4 +116,5 @@ def build_services(
         metrics=metrics,
         lag_monitor=LoopLagMonitor(loop_health),
         learning=OnlineLearning(engine, spend, metrics, observer),
+        request_log=build_request_log(settings, metrics.registry, engine, scorer.name),
     )

@@ -41,5 +41,15 @@ class Settings(BaseSettings):
     compute_threads: int = Field(default=1, ge=1)
     #: uvicorn worker processes for ``paretoroute serve``; /metrics sums over them.
     workers: int = Field(default=1, ge=1)
+    #: Where local state lives (the SQLite request log, ``paretoroute.db``).
+    data_dir: Path = Path(".paretoroute")
+    #: SQLAlchemy URL of the request log; default ``sqlite:///<data_dir>/paretoroute.db``.
+    database_url: str | None = None
+    #: Record every generation request (router.requestlog); feedback needs it.
+    request_log: bool = True
+    #: Rows waiting for the writer; when full, rows are dropped and counted, never waited on.
+    request_log_queue_size: int = Field(default=10_000, ge=1)
+    #: Also store prompt and completion text in the request log (off: metadata only).
+    log_content: bool = False
     log_level: str = "info"
     access_log: bool = False

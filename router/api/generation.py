@@ -14,6 +14,7 @@ from router.api.openapi import ERROR_RESPONSES
 from router.errors import RouterError, UpstreamError
 from router.observe import RequestWatch, watch_of
 from router.planning import Plan
+from router.requestlog.capture import remember_plan
 from router.schemas import ChatCompletionRequest, CompletionRequest
 from router.services import Services
 from router.upstream.base import Endpoint, Payload
@@ -105,6 +106,7 @@ async def _generate(
     plan = await services.planner.plan(body, request.headers)
     if watch is not None:
         watch.planned(plan)
+    remember_plan(request, plan)
     headers = plan.headers()
     if dropped:
         headers[DROPPED_HEADER] = ",".join(dropped)

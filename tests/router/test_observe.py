@@ -98,7 +98,9 @@ async def test_catalog_reference_model_is_used_for_routed_and_named():
     feedback.served(named, "chat", USAGE, 0.1)
     assert routed.outcome is not None
     engine = planner.engine
-    expected = float(routed.outcome.table.cost_usd[1]) + engine.cost_of(1, 40, engine.length_prior[1])
+    expected = float(routed.outcome.table.cost_usd[1]) + engine.cost_of(
+        1, 40, engine.length_prior[1]
+    )
     assert value(metrics, "paretoroute_reference_cost_usd_total") == pytest.approx(expected)
 
 
