@@ -30,7 +30,7 @@ from paretoroute.errors import (
     TimeoutError,
     UpstreamError,
 )
-from paretoroute.preferences import Preferences
+from paretoroute.preferences import RouterPreferences
 from paretoroute.streaming import AsyncStream, Stream
 from paretoroute.types import (
     ChatCompletion,
@@ -67,9 +67,9 @@ __all__ = [
     "NotFoundError",
     "ParetorouteError",
     "PermissionDeniedError",
-    "Preferences",
     "RateLimitError",
     "RouteDecision",
+    "RouterPreferences",
     "Routing",
     "ServiceUnavailableError",
     "Stream",

@@ -41,7 +41,7 @@ class Client:
     ``http://127.0.0.1:8000``); ``api_key`` is sent as a bearer token
     (``$PARETOROUTE_API_KEY``); ``timeout`` in seconds (or an ``httpx.Timeout``);
     ``max_retries`` for connection errors, 429 with ``retry-after`` and 502/503/504.
-    Keyword arguments of ``chat``/``complete``/``route`` named like a ``Preferences``
+    Keyword arguments of ``chat``/``complete``/``route`` named like a ``RouterPreferences``
     field go in the body's ``router`` object; all others are OpenAI fields.
     """
 

@@ -1,8 +1,8 @@
 """Routing preferences: the body's ``router`` object, validated before anything is sent.
 
-Same names, types and bounds as the server's ``RouterPreferences``;
-``tests/sdk/test_preferences_contract.py`` compares this model with the live server's
-``/openapi.json`` so the two cannot drift.
+The same wire type as the server's ``router.schemas.RouterPreferences``: same names,
+types and bounds. ``tests/sdk/test_preferences_contract.py`` compares the two through the
+live server's ``/openapi.json`` so they cannot drift.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["PREFERENCE_FIELDS", "Preferences", "split_preferences"]
+__all__ = ["PREFERENCE_FIELDS", "RouterPreferences", "split_preferences"]
 
 
-class Preferences(BaseModel):
+class RouterPreferences(BaseModel):
     """What the caller wants from the routing decision (all optional).
 
     ``profile`` names a server profile (``cheap``, ``best``, ...) that fills the rest;
@@ -61,26 +61,26 @@ class Preferences(BaseModel):
 
 
 #: The keyword arguments that are preferences; every other keyword is an OpenAI field.
-PREFERENCE_FIELDS: frozenset[str] = frozenset(Preferences.model_fields)
+PREFERENCE_FIELDS: frozenset[str] = frozenset(RouterPreferences.model_fields)
 
 
 def split_preferences(
     profile: str | None, fields: Mapping[str, Any]
-) -> tuple[Preferences, dict[str, Any]]:
+) -> tuple[RouterPreferences, dict[str, Any]]:
     """Validated preferences and the remaining (OpenAI) fields of one call's keywords.
 
-    A ``router=`` keyword (a ``Preferences`` or a mapping) is the base; single
+    A ``router=`` keyword (a ``RouterPreferences`` or a mapping) is the base; single
     preference keywords and ``profile`` override it.
 
     Raises ``pydantic.ValidationError`` (a ``ValueError``) naming the bad preference.
     """
     rest = {name: value for name, value in fields.items() if name not in PREFERENCE_FIELDS}
     base = rest.pop("router", None)
-    if isinstance(base, Preferences):
+    if isinstance(base, RouterPreferences):
         base = base.wire()
     # A whole ``router=`` object is accepted too; single keywords override its fields.
     chosen = dict(base or {})
     chosen.update((name, value) for name, value in fields.items() if name in PREFERENCE_FIELDS)
     if profile is not None:
         chosen["profile"] = profile
-    return Preferences(**chosen), rest
+    return RouterPreferences(**chosen), rest

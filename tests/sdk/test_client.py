@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paretoroute import ChatCompletion, Client, Completion, Preferences, Stream
+from paretoroute import ChatCompletion, Client, Completion, RouterPreferences, Stream
 from tests.router.servers import FakeUpstreamState
 
 HI = [{"role": "user", "content": "Say hello."}]
@@ -38,7 +38,7 @@ def test_preferences_go_in_router_object_and_openai_fields_pass(
 
 
 def test_router_object_and_keywords_merge(client: Client):
-    base = Preferences(profile="best", blocked_models=["gpt-4-1106-preview"])
+    base = RouterPreferences(profile="best", blocked_models=["gpt-4-1106-preview"])
     decision = client.route(HI, router=base, min_quality=0.1)
     assert decision.profile == "best"
     assert decision.preferences["min_quality"] == 0.1

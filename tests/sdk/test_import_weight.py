@@ -51,7 +51,7 @@ def test_a_client_call_loads_nothing_more(tmp_path):
         "import paretoroute as pr\n"
         "pr.Client('http://127.0.0.1:9').close()\n"
         "pr.ChatCompletion.model_validate({'id': 'x', 'model': 'm', 'choices': []})\n"
-        "pr.Preferences(max_cost_usd=1).wire()"
+        "pr.RouterPreferences(max_cost_usd=1).wire()"
     )
     loaded = _modules_after(code)
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))

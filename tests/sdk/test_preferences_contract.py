@@ -1,4 +1,4 @@
-"""The SDK's ``Preferences`` against the live server's ``router`` object: names, types, bounds.
+"""The SDK's ``RouterPreferences`` against the live server's ``router`` object.
 
 The server's schema is read from ``/openapi.json`` of a running router, found through the
 chat request's ``router`` property, so renaming the server-side class does not matter.
@@ -52,7 +52,7 @@ def server_preferences(router_url: str) -> dict[str, Any]:
 
 
 def test_same_fields_types_and_bounds_as_the_server(server_preferences):
-    sdk_schema = pr.Preferences.model_json_schema()
+    sdk_schema = pr.RouterPreferences.model_json_schema()
     sdk = _canonical(sdk_schema, sdk_schema.get("$defs", {}))
     assert list(sdk["fields"]) == list(server_preferences["fields"])
     for name, variants in server_preferences["fields"].items():
@@ -80,7 +80,7 @@ BAD = [
 @pytest.mark.parametrize(("field", "value"), BAD)
 def test_sdk_and_server_reject_the_same_values(router_url: str, field: str, value: Any):
     with pytest.raises(ValidationError) as caught:
-        pr.Preferences.model_validate({field: value})
+        pr.RouterPreferences.model_validate({field: value})
     assert caught.value.errors()[0]["loc"][0] == field
     raw = {"model": "auto", "messages": HI, "router": {field: value}}
     answer = httpx.post(router_url + "/v1/route", json=raw, timeout=10)
@@ -89,7 +89,7 @@ def test_sdk_and_server_reject_the_same_values(router_url: str, field: str, valu
 
 
 def test_sdk_and_server_accept_the_same_values(client: pr.Client):
-    good = pr.Preferences(
+    good = pr.RouterPreferences(
         profile="best",
         cost_weight=0.0,
         latency_weight=0.0,
@@ -109,4 +109,4 @@ def test_sdk_and_server_accept_the_same_values(client: pr.Client):
     decision = client.route(HI, router=good)
     assert decision.model == "gpt-4-1106-preview"
     assert decision.preferences["min_release_date"] == "2023-01-01"
-    assert pr.Preferences(willingness_to_pay=0.5).wire() == {"willingness_to_pay": 0.5}
+    assert pr.RouterPreferences(willingness_to_pay=0.5).wire() == {"willingness_to_pay": 0.5}
