@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -133,11 +134,12 @@ print(json.dumps({"scorer": ready["scorer"], "statuses": [answer.status_code,
 """
 
 
-def test_serving_process_never_imports_torch():
+def test_serving_process_never_imports_torch(tmp_path):
     # The default app: embedded catalog and the shipped artifact (static embedder).
     out = subprocess.run(
         [sys.executable, "-c", SERVE_ONE_REQUEST],
         cwd=ROOT,
+        env={**os.environ, "PARETOROUTE_DATA_DIR": str(tmp_path)},
         capture_output=True,
         text=True,
         check=True,

@@ -11,12 +11,18 @@ from paretoroute import AsyncClient, Client
 from predictors.prior import PriorScorer
 from router.app import create_app
 from router.catalog import Catalog
-from router.settings import Settings
 
 # The router's own fixtures: a fake OpenAI upstream on loopback and a catalog pointing at it.
 from tests.router.conftest import _reset_upstream, catalog, upstream_state, upstream_url
 from tests.router.servers import live_server
-from tests.sdk.stubs import FeedbackStore, Reply, Script, scripted_app, with_feedback
+from tests.sdk.stubs import (
+    FeedbackStore,
+    Reply,
+    Script,
+    isolated_settings,
+    scripted_app,
+    with_feedback,
+)
 
 __all__ = ["_reset_upstream", "catalog", "upstream_state", "upstream_url"]
 
@@ -27,8 +33,11 @@ def feedback_store() -> FeedbackStore:
 
 
 @pytest.fixture(scope="module")
-def router_url(catalog: Catalog, feedback_store: FeedbackStore) -> Iterator[str]:
-    app = create_app(Settings(max_body_bytes=64 * 1024), catalog=catalog, scorer=PriorScorer())
+def router_url(
+    catalog: Catalog, feedback_store: FeedbackStore, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    settings = isolated_settings(tmp_path_factory.mktemp("data"), max_body_bytes=64 * 1024)
+    app = create_app(settings, catalog=catalog, scorer=PriorScorer())
     with live_server(with_feedback(app, feedback_store)) as url:
         yield url
 

@@ -7,15 +7,19 @@
   ``x-paretoroute-request-id`` headers. When the wrapped app has the route, the real
   endpoint answers and the stub stays out of the way.
 * ``BreaksMidStream`` is an upstream that sends one chunk, then fails.
+* ``isolated_settings`` keeps the router's data dir (request log, feedback) out of the
+  checkout.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
+import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +28,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import UpstreamError
+from router.settings import Settings
 from router.upstream.base import Endpoint, Payload, UpstreamTarget
 
 
@@ -159,3 +164,10 @@ class BreaksMidStream:
 
     async def aclose(self) -> None:
         return None
+
+
+def isolated_settings(data_dir: Path, **fields: Any) -> Settings:
+    """Settings whose data dir (request log, feedback database) is a temp dir, not the checkout."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PARETOROUTE_DATA_DIR", str(data_dir))
+        return Settings(**fields)

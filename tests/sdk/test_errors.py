@@ -9,9 +9,8 @@ from predictors.prior import PriorScorer
 from router.app import create_app
 from router.errors import UpstreamError as ServerUpstreamError
 from router.errors import UpstreamTimeoutError as ServerUpstreamTimeout
-from router.settings import Settings
 from tests.router.servers import FakeUpstreamState, free_port, live_server
-from tests.sdk.stubs import BreaksMidStream, Reply, error_body
+from tests.sdk.stubs import BreaksMidStream, Reply, error_body, isolated_settings
 
 HI = [{"role": "user", "content": "Say hello."}]
 
@@ -118,14 +117,17 @@ def test_non_openai_error_body(scripted):
 
 
 @pytest.fixture(scope="module", params=["error", "timeout"])
-def breaking_url(request, catalog):
+def breaking_url(request, catalog, tmp_path_factory):
     failure = (
         ServerUpstreamError("provider hung up", upstream_status=500)
         if request.param == "error"
         else ServerUpstreamTimeout("model stalled")
     )
     app = create_app(
-        Settings(), catalog=catalog, scorer=PriorScorer(), upstream=BreaksMidStream(failure)
+        isolated_settings(tmp_path_factory.mktemp("data")),
+        catalog=catalog,
+        scorer=PriorScorer(),
+        upstream=BreaksMidStream(failure),
     )
     with live_server(app) as url:
         yield url, request.param

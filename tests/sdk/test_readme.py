@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from router.app import create_app
-from router.settings import Settings
 from tests.router.servers import live_server
-from tests.sdk.stubs import FeedbackStore, with_feedback
+from tests.sdk.stubs import FeedbackStore, isolated_settings, with_feedback
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,8 +42,9 @@ def test_section_has_every_topic():
 
 
 @pytest.fixture(scope="module")
-def default_url() -> Iterator[str]:
-    with live_server(with_feedback(create_app(Settings()), FeedbackStore())) as url:
+def default_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app = create_app(isolated_settings(tmp_path_factory.mktemp("data")))
+    with live_server(with_feedback(app, FeedbackStore())) as url:
         yield url
 
 
