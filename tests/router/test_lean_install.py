@@ -149,3 +149,49 @@ def test_serving_process_never_imports_torch(tmp_path):
     assert seen["scorer"].startswith("artifact:")
     assert seen["statuses"] == [200, 200]
     assert seen["heavy"] == []
+
+
+BLOCK_SERVER_DEPS = """
+import importlib.abc, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"typer", "fastapi", "uvicorn", "litellm"}:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, Block())
+"""
+
+
+def _console(tmp_path: Path, *args: str, block: bool) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if block:  # as after a plain `pip install paretoroute`: no server dependencies
+        (tmp_path / "sitecustomize.py").write_text(BLOCK_SERVER_DEPS)
+        env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{tmp_path}"
+    code = (
+        f"import sys; sys.argv = ['paretoroute', *{list(args)!r}]\n"
+        "from router.console import main\nmain()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_console_script_without_the_server_says_what_to_install(tmp_path):
+    done = _console(tmp_path, "--help", block=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "paretoroute: the command line needs the server (typer is missing): "
+        "pip install 'paretoroute[server]'"
+    ]
+    assert "Traceback" not in done.stderr
+
+
+def test_console_script_runs_the_cli(tmp_path):
+    done = _console(tmp_path, "--help", block=False)
+    assert done.returncode == 0 and "Usage: paretoroute" in done.stdout
