@@ -2,7 +2,7 @@
 
 Requirements come from the installed distribution's metadata when it was installed from
 this checkout (``make test``, CI); otherwise (a venv installed from another checkout)
-from metadata that setuptools prepares from this checkout's ``pyproject.toml``.
+from this checkout's ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
-import shutil
 import subprocess
 import sys
-from email.parser import Parser
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -31,38 +30,23 @@ def _installed_from_here(dist: importlib.metadata.Distribution) -> bool:
     return url.startswith("file://") and Path(url.removeprefix("file://")).resolve() == ROOT
 
 
-def _prepared_requirements(tmp: Path) -> list[str]:
-    source = tmp / "src"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    hook = (
-        "import sys; from setuptools.build_meta import prepare_metadata_for_build_wheel as p;"
-        "print(p(sys.argv[1]))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", hook, str(tmp)],
-        cwd=source,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout.split()[-1]
-    metadata = Parser().parsestr((tmp / out / "METADATA").read_text())
-    return metadata.get_all("Requires-Dist") or []
+def _pyproject_requirements() -> list[str]:
+    """The same lines setuptools writes to METADATA, read from this checkout's pyproject."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = list(project["dependencies"])
+    for extra, requirements in project["optional-dependencies"].items():
+        lines += [f'{line}; extra == "{extra}"' for line in requirements]
+    return lines
 
 
 @pytest.fixture(scope="module")
-def declared(tmp_path_factory: pytest.TempPathFactory) -> list[Requirement]:
-    try:
-        dist = importlib.metadata.distribution("paretoroute")
-    except importlib.metadata.PackageNotFoundError:
-        dist = None
-    if dist is not None and _installed_from_here(dist):
-        lines = dist.requires or []
-    else:
-        lines = _prepared_requirements(tmp_path_factory.mktemp("metadata"))
-    return [Requirement(line) for line in lines]
+def declared() -> list[Requirement]:
+    # Not distribution("paretoroute"): an editable build leaves paretoroute.egg-info in
+    # the checkout, which shadows the installed dist-info on sys.path.
+    for dist in importlib.metadata.distributions(name="paretoroute"):
+        if _installed_from_here(dist):
+            return [Requirement(line) for line in dist.requires or []]
+    return [Requirement(line) for line in _pyproject_requirements()]
 
 
 def _required(requirements: list[Requirement], extra: str | None) -> list[Requirement]:
