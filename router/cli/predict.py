@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-data_app = typer.Typer(help="Convert eval data into the canonical eval-record JSONL.")
+data_app = typer.Typer(help="Import eval data into the canonical eval-record JSONL; check it.")
 
 
 def _progress(description: str, total: int) -> tuple[Any, Any]:
@@ -74,20 +74,77 @@ def import_routerbench_command(
     typer.echo(f"wrote {write_records(import_routerbench(files), out)} records to {out}")
 
 
+def _score_types(values: list[str]) -> dict[str, str]:
+    from predictors.importers import SCORE_TYPES
+
+    types: dict[str, str] = {}
+    for value in values:
+        task, sep, kind = value.rpartition("=")
+        if kind not in SCORE_TYPES:
+            raise typer.BadParameter(
+                f"expected binary, graded or TASK=binary|graded, got {value!r}",
+                param_hint="--score-type",
+            )
+        types[task if sep else "*"] = kind
+    return types
+
+
 @data_app.command("import-wide")
 def import_wide_command(
     file: Annotated[
-        Path, typer.Argument(help="Wide CSV: id, prompt, [task], one column per model")
+        Path,
+        typer.Argument(
+            help="Wide CSV: id, prompt, task (optional), one score column per model, optional "
+            "<model>|cost_usd, <model>|prompt_tokens, <model>|completion_tokens columns"
+        ),
     ],
-    out: Annotated[Path, typer.Option("--out")],
+    out: Annotated[Path, typer.Option("--out", help="Eval-record JSONL(.gz) to write")],
     id_column: Annotated[str, typer.Option()] = "id",
     prompt_column: Annotated[str, typer.Option()] = "prompt",
-    task_column: Annotated[str, typer.Option()] = "task",
+    task_column: Annotated[str, typer.Option(help="'' if there is none")] = "task",
+    score_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="binary or graded (scores in 0..1), for every task or as TASK=TYPE; repeatable. "
+            "A binary task's scores must be 0 or 1"
+        ),
+    ] = None,
 ) -> None:
-    """Wide CSV → eval records."""
-    from predictors.importers import import_wide
+    """Wide CSV (one row per prompt) → eval records (one line per prompt and model)."""
+    from predictors.importers import WideLayout, import_wide
     from predictors.records import write_records
 
-    records = import_wide(file, id_column=id_column, prompt_column=prompt_column,
-                          task_column=task_column)  # fmt: skip
+    layout = WideLayout(id_column, prompt_column, task_column or None,
+                        _score_types(score_type or []))  # fmt: skip
+    records = _or_exit(lambda: import_wide(file, layout))
     typer.echo(f"wrote {write_records(records, out)} records to {out}")
+
+
+@data_app.command("check")
+def check_command(
+    files: Annotated[list[Path], typer.Argument(help="Eval-record JSONL(.gz) files")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+) -> None:
+    """Summarise a data set and say what training and evaluation can do with it."""
+    import json
+
+    from predictors.datacheck import check_records, report_lines
+    from predictors.records import load_records
+
+    report = check_records(_or_exit(lambda: load_records(files)))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=1))
+        return
+    for line in report_lines(report):
+        typer.echo(line)
+
+
+def _or_exit(load: Any) -> Any:
+    """Run ``load``; a bad file is one clear line and exit code 1, not a traceback."""
+    from predictors.errors import PredictorError
+
+    try:
+        return load()
+    except (PredictorError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
