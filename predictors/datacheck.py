@@ -127,8 +127,9 @@ def check_records(records: Sequence[EvalRecord]) -> DataReport:
     task_rows = {}
     for task, kind in task_score_types(matrix).items():
         values = matrix.scores[tasks == task]
-        task_rows[task] = TaskSummary(int((tasks == task).sum()), kind,
-                                      float(np.nanmin(values)), float(np.nanmax(values)))  # fmt: skip
+        task_rows[task] = TaskSummary(
+            int((tasks == task).sum()), kind, float(np.nanmin(values)), float(np.nanmax(values))
+        )
     facts: dict[str, Any] = {
         "models": models,
         "tasks": task_rows,

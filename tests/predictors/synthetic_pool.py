@@ -30,12 +30,37 @@ SKILL = {
 PRICES = ((1e-7, 2e-7), (2e-7, 4e-7), (8e-7, 1.6e-6), (2e-6, 6e-6), (4e-7, 8e-7))
 LENGTHS = (120, 200, 260, 320, 180)
 
-_THINGS = ("river", "mountain", "painter", "novel", "planet", "empire", "bridge", "island",
-           "composer", "desert", "volcano", "treaty", "cathedral", "glacier", "festival")  # fmt: skip
+_THINGS = (
+    "river",
+    "mountain",
+    "painter",
+    "novel",
+    "planet",
+    "empire",
+    "bridge",
+    "island",
+    "composer",
+    "desert",
+    "volcano",
+    "treaty",
+    "cathedral",
+    "glacier",
+    "festival",
+)
 _PLACES = ("Peru", "Norway", "Kenya", "Japan", "Chile", "Egypt", "Canada", "India", "Spain")
 _SHAPES = ("triangle", "circle", "square", "hexagon", "rectangle", "trapezoid", "cone")
-_TOPICS = ("the harvest", "a town meeting", "a storm", "the market", "a new school",
-           "the railway", "a museum opening", "the election", "a flood", "a football match")  # fmt: skip
+_TOPICS = (
+    "the harvest",
+    "a town meeting",
+    "a storm",
+    "the market",
+    "a new school",
+    "the railway",
+    "a museum opening",
+    "the election",
+    "a flood",
+    "a football match",
+)
 
 
 def _trivia(rng: np.random.Generator) -> tuple[str, int]:
