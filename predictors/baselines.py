@@ -7,6 +7,8 @@ the evaluation turns it into a sweep exactly like the learned router's.
 * MLP: a one-hidden-layer scikit-learn MLP regressor from the embedding to all scores.
 * task prior: each model's mean score on the prompt's task (uses the true task label,
   an upper bound on "recognise the task").
+* best single: each model's mean training score for every prompt (at cost_weight 0 it
+  always picks the model with the best training mean).
 * oracle / random / single models / hull of single models are computed from the
   records directly in ``predictors.evaluate``.
 """
@@ -67,3 +69,8 @@ def task_prior_quality(
     tasks = np.array(train_tasks)
     by_task = {t: np.nanmean(train_scores[tasks == t], axis=0) for t in set(train_tasks)}
     return np.array([by_task.get(t, overall) for t in test_tasks]).reshape(len(test_tasks), -1)
+
+
+def best_single_quality(train_scores: FloatArray, n_test: int) -> FloatArray:
+    """Each model's mean training score, the same for every test prompt."""
+    return np.tile(np.nanmean(train_scores, axis=0), (n_test, 1))

@@ -22,44 +22,88 @@ def _progress(description: str, total: int) -> tuple[Any, Any]:
     return bar, bar.add_task(description, total=total)
 
 
+def catalog_prices(catalog: Path | None) -> dict[str, tuple[float, float]] | None:
+    """Hosted prices of ``--catalog``, else of ``PARETOROUTE_CATALOG``; None if neither."""
+    from router.catalog import CatalogError, load_catalog
+    from router.settings import Settings
+
+    path = catalog or Settings().catalog
+    if path is None:
+        return None
+    try:
+        return load_catalog(path).prices()
+    except CatalogError as error:
+        raise typer.BadParameter(str(error), param_hint="--catalog") from None
+
+
+CatalogOption = Annotated[
+    Path | None, typer.Option(help="Catalog YAML whose prices to use [env PARETOROUTE_CATALOG]")
+]
+
+
 def train_command(
     data: Annotated[list[Path], typer.Option("--data", help="Eval-record JSONL(.gz) files")],
     out: Annotated[Path, typer.Option("--out", help="Artifact directory to write")],
     embedder: Annotated[str, typer.Option(help="static (fast, default) or minilm")] = "static",
     folds: Annotated[int, typer.Option(help="Prompt-grouped CV folds (0: skip CV)")] = 5,
     seed: Annotated[int, typer.Option()] = 0,
+    catalog: CatalogOption = None,
 ) -> None:
     """Train the quality/length predictors, report CV metrics, write an artifact."""
     from predictors.records import load_records
+    from predictors.report import report_lines
     from predictors.train import TrainOptions, train_artifact
 
+    prices = catalog_prices(catalog)
+    records = _or_exit(lambda: load_records(data))
     bar, task = _progress("training", total=3 + max(folds, 0))
     with bar:
-        records = load_records(data)
-        manifest = train_artifact(
+        manifest, report = train_artifact(
             records, data, out, TrainOptions(embedder, folds, seed),
             step=lambda msg: bar.update(task, advance=1, description=msg),
+            catalog_prices=prices,
         )  # fmt: skip
-    for name, value in manifest["cv_metrics"].get("per_fold", {}).items():
-        typer.echo(f"{name:>18}: AIQ {value['mean']:.4f} ± {value['std']:.4f} (fold std)")
-    typer.echo(f"wrote {out} in {manifest['train_seconds']} s")
+    lines = report_lines(report) if report else []
+    for line in [*lines, *_train_notes(manifest)]:
+        typer.echo(line)
+    typer.echo(f"wrote {out} (version {manifest['version']}) in {manifest['train_seconds']} s")
+
+
+def _train_notes(manifest: dict[str, Any]) -> list[str]:
+    gate = ", ".join(f"{task}: {g['winner']}" for task, g in manifest["task_gate"].items())
+    lengths: dict[str, list[str]] = {}
+    for model, source in manifest["length_source"].items():
+        lengths.setdefault(source, []).append(model)
+    return [
+        f"learned correction vs task prior per group (inner CV, accuracy@cw0): {gate}",
+        "completion length: " + "; ".join(f"{s} ({len(m)} models)" for s, m in lengths.items()),
+        manifest["price_note"],
+    ]
 
 
 def eval_command(
     data: Annotated[list[Path], typer.Option("--data", help="Eval-record JSONL(.gz) files")],
-    report: Annotated[Path, typer.Option("--report", help="Folder for metrics.json, pareto.png")],
-    artifact: Annotated[Path | None, typer.Option(help="Artifact (default: shipped)")] = None,
-    strong: Annotated[str, typer.Option()] = "gpt-4-1106-preview",
-    weak: Annotated[str, typer.Option()] = "mistralai/mixtral-8x7b-chat",
+    report: Annotated[Path, typer.Option("--report", help="Folder for metrics.json and plots")],
+    artifact: Annotated[
+        Path | None, typer.Option(help="Artifact (default: shipped; with --cv: none, the "
+                                       "recipe is trained on --data)")
+    ] = None,
+    strong: Annotated[str | None, typer.Option(help="APGR/CPT strong model [best]")] = None,
+    weak: Annotated[str | None, typer.Option(help="APGR/CPT weak model [cheapest]")] = None,
     cv: Annotated[int, typer.Option(help="k>1: cross-validate the recipe on --data")] = 0,
+    catalog: CatalogOption = None,
 ) -> None:
-    """Sweep the cost trade-off; report AIQ, APGR/CPT, calibration and baselines."""
-    from predictors.heldout import evaluate_command_impl
+    """Accuracy at cost_weight 0 per task and, where costs exist, the cost sweep (AIQ,
+    APGR/CPT), for the learned router and every baseline."""
+    from predictors.heldout import EvalOptions, evaluate_command_impl
+    from predictors.report import report_lines, write_report
 
-    summary = evaluate_command_impl(artifact, data, report, strong, weak, cv)
-    for name, values in summary["overall"]["routers"].items():
-        typer.echo(f"{name:>18}: AIQ {values['aiq']:.4f}  max quality {values['max_quality']:.4f}")
-    typer.echo(f"wrote {report / 'metrics.json'} and {report / 'pareto.png'}")
+    options = EvalOptions(cv, strong, weak, catalog_prices(catalog))
+    summary, prices = _or_exit(lambda: evaluate_command_impl(artifact, data, options))
+    for line in [*report_lines(summary), prices.note()]:
+        typer.echo(line)
+    written = write_report(summary, report)
+    typer.echo("wrote " + ", ".join(str(p) for p in written))
 
 
 @data_app.command("import-routerbench")
