@@ -151,7 +151,9 @@ class FeatureBuilder:
         order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
         top = np.take_along_axis(top, order, axis=1)
         top_sims = np.take_along_axis(sims, top, axis=1)
-        valid = np.isfinite(top_sims) & (np.arange(k_max)[None, :] < self._limits(groups, len(sims)))
+        valid = np.isfinite(top_sims) & (
+            np.arange(k_max)[None, :] < self._limits(groups, len(sims))
+        )
         out = []
         for k in self.ks:
             idx, ok = top[:, : min(k, k_max)], valid[:, : min(k, k_max)]

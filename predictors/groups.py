@@ -70,9 +70,7 @@ class GroupPrior:
         """Learn groups, the classifier and the group means (scores n x m, NaN = missing)."""
         from sklearn.linear_model import LogisticRegression
 
-        labels, self.group_names_ = group_labels(
-            tasks, vectors, self.n_clusters, self.random_state
-        )
+        labels, self.group_names_ = group_labels(tasks, vectors, self.n_clusters, self.random_state)
         inputs = self._inputs(vectors, structure)
         self.input_mean_ = inputs.mean(axis=0)
         self.input_scale_ = np.where(inputs.std(axis=0) > 0, inputs.std(axis=0), 1.0)

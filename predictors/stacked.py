@@ -140,7 +140,9 @@ class StackedQualityPredictor:
         delta = np.zeros(len(rows))
         for k, booster in enumerate(boosters):
             if rounds and (fold == k).any():
-                delta[fold == k] = predict_booster(booster, rows[fold == k], raw=True, rounds=rounds)
+                delta[fold == k] = predict_booster(
+                    booster, rows[fold == k], raw=True, rounds=rounds
+                )
         return rounds, delta
 
     def fit(

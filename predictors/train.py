@@ -26,9 +26,9 @@ import numpy as np
 
 from predictors.artifact import DEFAULT_ARTIFACT, save_model
 from predictors.crossval import cross_validate, structure_of
+from predictors.datacheck import task_score_types
 from predictors.embedders import Embedder, SentenceTransformerEmbedder, StaticEmbedder
 from predictors.embedders.static import distill_static
-from predictors.datacheck import task_score_types
 from predictors.evaluate import json_safe, summarize
 from predictors.pipeline import QualityModel
 from predictors.price_fit import PriceTable
@@ -60,7 +60,9 @@ def file_hash(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def prepare_embedder(options: TrainOptions, scratch: Path) -> tuple[Embedder, dict[str, Any], Path | None]:
+def prepare_embedder(
+    options: TrainOptions, scratch: Path
+) -> tuple[Embedder, dict[str, Any], Path | None]:
     """The embedder, its manifest entry and the folder to copy into the artifact (a
     static embedder: the shipped one, or one distilled into ``scratch``)."""
     if options.embedder == "minilm":

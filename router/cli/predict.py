@@ -85,8 +85,10 @@ def eval_command(
     data: Annotated[list[Path], typer.Option("--data", help="Eval-record JSONL(.gz) files")],
     report: Annotated[Path, typer.Option("--report", help="Folder for metrics.json and plots")],
     artifact: Annotated[
-        Path | None, typer.Option(help="Artifact (default: shipped; with --cv: none, the "
-                                       "recipe is trained on --data)")
+        Path | None,
+        typer.Option(
+            help="Artifact (default: shipped; with --cv: none, the recipe is trained on --data)"
+        ),
     ] = None,
     strong: Annotated[str | None, typer.Option(help="APGR/CPT strong model [best]")] = None,
     weak: Annotated[str | None, typer.Option(help="APGR/CPT weak model [cheapest]")] = None,

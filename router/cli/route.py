@@ -5,16 +5,20 @@ does (``--catalog``, ``--artifact`` and ``--scorer`` override the ``PARETOROUTE_
 settings) and decide through ``DecisionEngine``, with the preferences merged by the same
 ``build_preferences`` as ``/v1/route``: so a prompt gets the same model here, in a batch
 and over HTTP. Batch input is JSONL, one ``{"id", "prompt"}`` or ``{"id", "messages"}``
-per line; output is one JSON line per (id, cost weight).
+per line; output is one JSON line per (id, cost weight). A model without a price has
+``predicted_cost_usd: null``; in a pool where no model has a price every ``reason``
+says the decision was on quality only.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from router.engine import DecisionEngine, DecisionOutcome
@@ -23,11 +27,29 @@ from router.settings import Settings
 
 
 def build_engine(settings: Settings) -> DecisionEngine:
-    """Catalog and scorer from ``settings``, as ``router.services`` builds them."""
-    from router.catalog import load_catalog
+    """Catalog and scorer from ``settings``, as ``router.services`` builds them; except
+    that an ``--artifact`` without a catalog decides between the artifact's own models
+    (``router.catalog.artifact_catalog``). Warns on stderr when catalog models are
+    unknown to the artifact (they get the metadata prior, the same for every prompt)."""
+    from router.catalog import artifact_catalog, load_catalog
     from router.services import build_scorer
 
-    return DecisionEngine(load_catalog(settings.catalog), build_scorer(settings))
+    scorer = build_scorer(settings)
+    known: tuple[str, ...] | None = getattr(scorer, "models", None)
+    manifest = getattr(scorer, "manifest", None)
+    if settings.catalog is None and settings.artifact is not None and manifest is not None:
+        catalog = artifact_catalog(manifest["models"], manifest["prices"], str(settings.artifact))
+    else:
+        catalog = load_catalog(settings.catalog)
+    unknown = [m for m in catalog.names() if known is not None and m not in known]
+    if unknown:
+        typer.echo(
+            f"warning: {len(unknown)} of {len(catalog.models)} catalog models are unknown to "
+            f"the predictor ({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}): "
+            "their quality is the metadata prior, the same for every prompt",
+            err=True,
+        )
+    return DecisionEngine(catalog, scorer)
 
 
 def parse_prefs(pairs: Sequence[str], **flags: Any) -> dict[str, Any]:
@@ -64,11 +86,12 @@ def preferences_for(engine: DecisionEngine, profile: str | None, values: dict[st
 def decision_row(outcome: DecisionOutcome) -> dict[str, Any]:
     """One decision in the API's vocabulary (``/v1/route`` field names)."""
     index, table = outcome.decision.index, outcome.table
+    cost = float(table.cost_usd[index])
     return {
         "model": outcome.decision.model,
         "profile": outcome.profile,
         "predicted_quality": float(table.quality[index]),
-        "predicted_cost_usd": float(table.cost_usd[index]),
+        "predicted_cost_usd": cost if math.isfinite(cost) else None,
         "predicted_runtime_s": float(table.runtime_s[index]),
         "fell_back": outcome.decision.fell_back,
         "reason": outcome.decision.reason,
@@ -140,7 +163,7 @@ def _print(outcome: DecisionOutcome) -> None:
         table.add_row(
             f"[bold]* {name}[/bold]" if i == decision.index else name,
             f"{candidates.quality[i]:.3f}",
-            f"{candidates.cost_usd[i]:.6f}",
+            f"{candidates.cost_usd[i]:.6f}" if np.isfinite(candidates.cost_usd[i]) else "-",
             f"{candidates.runtime_s[i]:.2f}",
             f"{decision.utility[i]:.3f}",
             "yes" if decision.on_front[i] else "",
