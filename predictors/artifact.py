@@ -15,7 +15,8 @@ Layout of an artifact directory::
 
 ``save_model`` writes into a temporary folder and renames it into place (a failed
 training leaves no half-written folder); the manifest's ``version`` is a hash of its
-content (``content_version``). ``load_scorer(None)`` loads the default artifact shipped in ``predictors/default_artifact``.
+content (``content_version``). ``load_scorer(None)`` loads the default artifact shipped
+in ``predictors/default_artifact``.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def save_model(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        np.savez_compressed(staging / "arrays.npz", **arrays)
+        np.savez_compressed(staging / "arrays.npz", **arrays)  # type: ignore[arg-type]
         for kind in ("quality", "length"):
             (staging / kind).mkdir()
         for name, booster in boosters.items():

@@ -91,7 +91,9 @@ def summarize_rows(
     out: dict[str, Any] = {
         "n_prompts": len(matrix),
         "best_single": matrix.models[int(np.argmax(means))],
-        "single_models": {m: {"quality": float(q)} for m, q in zip(matrix.models, means)},
+        "single_models": {
+            m: {"quality": float(q)} for m, q in zip(matrix.models, means, strict=True)
+        },
         "routers": routers,
     }
     if not with_costs:

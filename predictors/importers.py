@@ -81,7 +81,7 @@ def _routerbench_rows(path: Path) -> Iterator[EvalRecord]:
                 yield parse_record(_drop_none(obj), source=str(path), line=line)
 
 
-def _drop_none(obj: dict[str, object]) -> dict[str, object]:
+def _drop_none(obj: Mapping[str, object]) -> dict[str, object]:
     return {key: value for key, value in obj.items() if value is not None}
 
 

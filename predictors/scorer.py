@@ -4,8 +4,8 @@ Columns for catalog models the artifact was trained on are ``"learned"``; a trai
 model with fewer than ``min_records`` records is blended toward its metadata prior
 (``"shrunk"``); a catalog model the artifact never saw gets the metadata prior and the
 median predicted length (``"metadata-prior"``, length source ``median-of-known``). Each
-column's length source is the artifact's (``predictors.length``). All state is read-only after loading,
-so concurrent ``score`` calls from a thread pool are safe.
+column's length source is the artifact's (``predictors.length``). All state is read-only
+after loading, so concurrent ``score`` calls from a thread pool are safe.
 """
 
 from __future__ import annotations
