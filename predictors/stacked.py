@@ -15,8 +15,10 @@ itself, when boosting never lowers the held-out cross-entropy).
 
 **Never worse than recognising the task.** The same inner CV gives every training row an
 out-of-fold correction. Per group (task) the correction is kept only where its
-out-of-fold accuracy at cost_weight 0 (the mean score of each prompt's top model) is at
-least the prior's, the task prior; elsewhere the group routes on its prior
+out-of-fold choices at cost_weight 0 (each prompt's top model) score at least as well as
+the prior's (the task prior's) by a paired margin of ``GATE_Z`` standard errors (equal
+choices count as a win: the correction may still help at other cost weights);
+elsewhere the group routes on its prior
 (``gate_`` 0). A new prompt's correction is scaled by the gate of its recognised group
 (``P(group | prompt) @ gate_``).
 """
@@ -177,26 +179,39 @@ class StackedQualityPredictor:
         return sigmoid(raw)
 
 
-def _accuracy(quality: FloatArray, targets: FloatArray) -> float:
-    """Mean recorded score of each prompt's highest-quality model (cost_weight 0)."""
-    pick = np.argmax(quality, axis=1)
-    return float(np.nanmean(targets[np.arange(len(targets)), pick]))
+#: The correction must beat the prior by this many standard errors (paired, per prompt).
+GATE_Z = 2.0
+
+
+def _picked(quality: FloatArray, targets: FloatArray) -> FloatArray:
+    """Recorded score of each prompt's highest-quality model (cost_weight 0), NaN = none."""
+    return targets[np.arange(len(targets)), np.argmax(quality, axis=1)]
+
+
+def correction_wins(learned: FloatArray, prior: FloatArray) -> bool:
+    """Paired per-prompt scores of the two choices: the correction is kept when it is not
+    worse by chance, i.e. mean gain >= ``GATE_Z`` standard errors (equal choices: kept)."""
+    keep = ~(np.isnan(learned) | np.isnan(prior))
+    gain = learned[keep] - prior[keep]
+    if len(gain) < 2:
+        return bool(len(gain) == 0 or gain[0] >= 0)
+    return bool(gain.mean() >= GATE_Z * gain.std(ddof=1) / np.sqrt(len(gain)))
 
 
 def choose_gate(
     targets: FloatArray, init: FloatArray, delta: FloatArray, groups: NDArray[np.intp],
     learned: bool,
 ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
-    """Per group: 1.0 where the out-of-fold learned correction's accuracy at cost_weight
-    0 is at least the prior's (the group mean: the task prior), else 0.0; and the
-    (learned, prior) inner accuracies, (n_groups, 2)."""
+    """Per group: 1.0 where the out-of-fold learned correction's choices at cost_weight 0
+    are not worse than the prior's (the group mean: the task prior) beyond chance
+    (``correction_wins``), else 0.0; and the (learned, prior) inner accuracies."""
     n_groups = int(groups.max()) + 1 if len(groups) else 1
     gate, accuracy = np.zeros(n_groups), np.full((n_groups, 2), np.nan)
     for g in range(n_groups):
         rows = groups == g
         if not rows.any():
             continue
-        accuracy[g] = (_accuracy(init[rows] + delta[rows], targets[rows]),
-                       _accuracy(init[rows], targets[rows]))  # fmt: skip
-        gate[g] = float(learned and accuracy[g, 0] >= accuracy[g, 1])
+        picks = _picked(init[rows] + delta[rows], targets[rows]), _picked(init[rows], targets[rows])
+        accuracy[g] = [float(np.nanmean(p)) for p in picks]
+        gate[g] = float(learned and correction_wins(*picks))
     return gate, accuracy
