@@ -17,13 +17,8 @@ from predictors.base import ModelCard, Prompt, Scorer, ScoreTable
 
 
 def row(table: ScoreTable, index: int) -> ScoreTable:
-    """Row ``index`` of a batch as a one-prompt table."""
-    return ScoreTable(
-        models=table.models,
-        quality=table.quality[index : index + 1],
-        completion_tokens=table.completion_tokens[index : index + 1],
-        source=table.source,
-    )
+    """Row ``index`` of a batch as a one-prompt table (``ScoreTable.row``)."""
+    return table.row(index)
 
 
 class ScoreBatcher:
