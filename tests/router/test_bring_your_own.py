@@ -65,8 +65,8 @@ def serve_and_route(line: str, prompts: list[str], with_prices: bool) -> None:
                         catalog=Path(env["PARETOROUTE_CATALOG"]))  # fmt: skip
     with live_server(create_app(settings)) as url:
         for prompt in prompts:
-            response = httpx.post(url + "/v1/route", timeout=60,
-                                  json={"messages": [{"role": "user", "content": prompt}]})  # fmt: skip
+            messages = [{"role": "user", "content": prompt}]
+            response = httpx.post(url + "/v1/route", json={"messages": messages}, timeout=60)
             assert response.status_code == 200, response.text
             body = json.loads(response.text)  # strict JSON: no NaN
             rows = {row["model"]: row for row in body["models"]}
