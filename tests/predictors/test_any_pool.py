@@ -34,7 +34,7 @@ def test_wide_import_reads_per_model_columns_and_checks_score_types(tmp_path) ->
     with pytest.raises(RecordError, match="task 't' is binary"):
         import_wide(path, WideLayout(score_types={"*": "binary"}))
     path.write_text("id,prompt,a,a|price\n1,hi,1,2\n")
-    with pytest.raises(RecordError, match="a|price"):
+    with pytest.raises(RecordError, match=r"a\|price"):
         import_wide(path)
 
 
@@ -48,7 +48,7 @@ def _records(n: int = 40, cost: float | None = None) -> list[EvalRecord]:
             float(rng.random() < 0.5),
             cost_usd=cost,
             task="even" if i % 2 else "odd",
-        )  # fmt: skip
+        )
         for i in range(n)
         for model in ("m1", "m2")
     ]
@@ -76,7 +76,7 @@ def test_length_model_falls_back_to_documented_priors() -> None:
         predicted[:, 2], (25 * 40 + 2 * 10) / 27
     )
     assert (
-        DEFAULT_COMPLETION_TOKENS == LengthPredictor().fit(x, tokens * np.nan).constant_tokens_[0]
+        LengthPredictor().fit(x, tokens * np.nan).constant_tokens_[0] == DEFAULT_COMPLETION_TOKENS
     )
 
 
@@ -103,7 +103,7 @@ def test_prices_come_from_the_catalog_then_a_fit_then_nowhere() -> None:
             cost_usd=2e-6 * (10 + i),
             prompt_tokens=10 + i,
             completion_tokens=0,
-        )  # fmt: skip
+        )
         for i in range(5)
     ]
     prices = resolve_prices(["listed", "fit-me", "unknown"], records, {"listed": (1e-6, 2e-6)})
