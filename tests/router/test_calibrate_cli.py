@@ -124,3 +124,12 @@ def test_artifact_steering_on_routerbench_sample(tmp_path: Path) -> None:
     weight = yaml.safe_load(out.read_text())["profiles"]["quality-target"]["cost_weight"]
     assert weight > 0
     assert "reached" in result.output and "share of traffic" in result.output
+
+
+def test_cli_refuses_a_pool_without_costs(tmp_path: Path) -> None:
+    records = [{k: v for k, v in r.items() if k != "cost_usd"} for r in _records(20)]
+    result = CliRunner().invoke(
+        _app(), ["--data", str(_write(tmp_path, records)), "--reference", "reference"]
+    )
+    assert result.exit_code == 2
+    assert "quality-only pool" in result.output
