@@ -95,6 +95,7 @@ def save_model(
     body["version"] = content_version(body, arrays, boosters)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would make the artifact private to its trainer
     try:
         np.savez_compressed(staging / "arrays.npz", **arrays)  # type: ignore[arg-type]
         for kind in ("quality", "length"):
