@@ -101,8 +101,8 @@ def check_outputs(folder: Path, with_prices: bool) -> None:
 @pytest.mark.parametrize("with_prices", [False, True], ids=["no-prices", "prices-and-tokens"])
 def test_readme_bring_your_own_runs_end_to_end(tmp_path, monkeypatch, with_prices) -> None:
     monkeypatch.chdir(tmp_path)
-    write_pool(tmp_path / "my_results.csv", 360, with_prices=with_prices)
-    write_pool(tmp_path / "my_test.csv", 150, seed=1, start=10_000, with_prices=with_prices)
+    write_pool(tmp_path / "my_results.csv", 300, with_prices=with_prices)
+    write_pool(tmp_path / "my_test.csv", 120, seed=1, start=10_000, with_prices=with_prices)
     with (tmp_path / "my_test.csv").open(encoding="utf-8") as handle:
         prompts = [row["prompt"] for row in csv.DictReader(handle)][:30]
     (tmp_path / "prompts.jsonl").write_text(
@@ -120,6 +120,8 @@ def test_readme_bring_your_own_runs_end_to_end(tmp_path, monkeypatch, with_price
         if "train" in line.split()[:2]:
             assert "nan" not in output.lower()
             assert ("quality-only" in output) is not with_prices
+    single = json.loads(run(["route", "--artifact", "my_router", "--json", prompts[0]]))
+    assert single["model"] in MODELS  # no catalog: the artifact's own models
     report = json.loads(run(["data", "check", "my_data.jsonl.gz", "--json"]))
     assert report["has_costs"] is with_prices and report["has_completion_tokens"] is with_prices
     assert report["tasks"]["summary"]["score_type"] == "graded"
