@@ -60,9 +60,7 @@ def decide(
     non-finite weights.
     """
     _check_weights(prefs)
-    quality_only = is_quality_only(table.cost_usd)
-    if quality_only:
-        table = replace(table, cost_usd=quality_only_cost(table.cost_usd))
+    table, quality_only = _quality_only(table)
     first, hard = first_failures(table, prefs, prompt_tokens + max_output_tokens, constraints)
     done = len(constraints)
     feasible = first == done
@@ -92,6 +90,14 @@ def decide(
         failed_constraint=failed,
         ranking=tuple(int(i) for i in ranking[: int(pool.sum())]),
     )
+
+
+def _quality_only(table: CandidateTable) -> tuple[CandidateTable, bool]:
+    """The table as the choice sees it (costs 0 when no model has a price) and whether
+    it is quality-only."""
+    if not is_quality_only(table.cost_usd):
+        return table, False
+    return replace(table, cost_usd=quality_only_cost(table.cost_usd)), True
 
 
 def _check_weights(prefs: Preferences) -> None:

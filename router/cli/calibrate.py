@@ -116,6 +116,14 @@ def _print_result(result: CalibrationResult) -> None:
     )
 
 
+def _catalog_prices(catalog: Path | None) -> dict[str, tuple[float, float]]:
+    if catalog is None:
+        return {}
+    from router.catalog import price_table
+
+    return price_table(catalog)
+
+
 def calibrate(
     data: Annotated[Path, typer.Option(help="Eval records, JSONL", exists=True, dir_okay=False)],
     reference: Annotated[str, typer.Option(help="Reference model R")],
@@ -143,12 +151,7 @@ def calibrate(
     from predictors.errors import PredictorError
 
     settings = Settings() if artifact is None else Settings(artifact=artifact)
-    prices: dict[str, tuple[float, float]] = {}
-    catalog = catalog or settings.catalog
-    if catalog is not None:
-        from router.catalog import price_table
-
-        prices = price_table(catalog)
+    prices = _catalog_prices(catalog or settings.catalog)
     if steer not in {"artifact", "prior", "oracle"}:
         raise typer.BadParameter("--steer must be 'artifact', 'prior' or 'oracle'")
     try:
