@@ -52,7 +52,8 @@ def router_curves(
 
 
 def accuracy_at_zero(quality: FloatArray, pred_cost: FloatArray, scores: FloatArray) -> float:
-    """Mean recorded score of the model each prompt gets at ``cost_weight`` 0."""
+    """Mean recorded score of the model each prompt gets at ``cost_weight`` 0 (as every
+    sweep point: a prompt whose chosen model has no recorded score does not count)."""
     pick = metrics.choose(quality, pred_cost, 0.0)
     return float(np.nanmean(scores[np.arange(len(scores)), pick]))
 

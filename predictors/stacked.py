@@ -212,6 +212,7 @@ def choose_gate(
         if not rows.any():
             continue
         picks = _picked(init[rows] + delta[rows], targets[rows]), _picked(init[rows], targets[rows])
-        accuracy[g] = [float(np.nanmean(p)) for p in picks]
+        accuracy[g] = [float(np.mean(p[~np.isnan(p)])) if (~np.isnan(p)).any() else np.nan
+                       for p in picks]  # fmt: skip
         gate[g] = float(learned and correction_wins(*picks))
     return gate, accuracy

@@ -127,7 +127,9 @@ def train_artifact(
             vectors, structure_of(matrix), matrix.scores, matrix.completion_tokens, matrix.tasks
         )
         step("fitted final model")
-        manifest = _manifest(records, data_files, matrix, model, prices, embedder_entry, report)
+        manifest = json_safe(
+            _manifest(records, data_files, matrix, model, prices, embedder_entry, report)
+        )
         manifest["train_seconds"] = round(time.perf_counter() - started, 1)
         return save_model(model, out_dir, manifest, embedder_dir), report
 

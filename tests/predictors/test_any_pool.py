@@ -151,3 +151,29 @@ def test_a_failed_save_leaves_the_old_artifact_and_no_staging(tmp_path, fitted_m
     written = save_model(fitted_model, out, {"models": ["m1", "m2"]})
     assert json.loads((out / "manifest.json").read_text())["version"] == written["version"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["artifact"]
+
+
+def test_train_never_crashes_on_a_tiny_pool_without_tasks_prices_or_tokens(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from router.cli import app
+
+    rng = np.random.default_rng(1)
+    lines = ["id,prompt,a,b,c"] + [
+        f"{i},question {i} about {rng.choice(['cats', 'dogs', 'code'])},{i % 2},"
+        f"{rng.random():.3f},{'' if i % 3 else 1}"
+        for i in range(12)
+    ]
+    (tmp_path / "tiny.csv").write_text("\n".join(lines) + "\n")
+    data, out = tmp_path / "tiny.jsonl", tmp_path / "art"
+    runner = CliRunner()
+    for args in (
+        ["data", "import-wide", str(tmp_path / "tiny.csv"), "--out", str(data)],
+        ["train", "--data", str(data), "--out", str(out), "--folds", "3"],
+    ):
+        result = runner.invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert "nan" not in result.output.lower() and "quality-only" in result.output
+    manifest = json.loads((out / "manifest.json").read_text(), parse_constant=float)
+    json.dumps(manifest, allow_nan=False)
+    assert set(manifest["length_source"].values()) == {"default"}
