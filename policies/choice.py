@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from policies.cost import quality_only_cost
 from policies.types import BoolArray, FloatArray, IntArray
 
 
@@ -74,8 +75,10 @@ def choose_rows(
 
 def choose_at(quality: FloatArray, cost_usd: FloatArray, cost_weight: float) -> IntArray:
     """Per row, the choice at ``cost_weight`` (no latency term, no constraints); models
-    with a NaN quality or cost are never chosen. Calibration, evaluation sweeps and
-    batch sweeps use it."""
+    with a NaN quality or cost are never chosen, except that a row where no model has a
+    cost is quality-only (``policies.cost.quality_only_cost``). Calibration, evaluation
+    sweeps and batch sweeps use it."""
+    cost_usd = quality_only_cost(cost_usd)
     valid = np.isfinite(quality) & np.isfinite(cost_usd)
     value = utility(quality, np.where(valid, cost_usd, 0.0), None, cost_weight)
     return choose_rows(value, quality, cost_usd, pool=valid)

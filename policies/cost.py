@@ -3,8 +3,10 @@
 Hosted: ``prompt_tokens * input price + completion_tokens * output price + per request``.
 Local: ``runtime_s * accelerators * usd_per_hour / 3600 + per request``: the
 accelerator-time the request occupies, priced at the accelerator's hourly rate, so a
-self-hosted model is compared with hosted ones in the same dollars. A hosted model with
-no known price gets cost NaN, which ``decide`` treats as a missing estimate.
+self-hosted model is compared with hosted ones in the same dollars. A model with no known
+price (a hosted model without a price, a local model without an accelerator) gets cost
+NaN, which ``decide`` treats as a missing estimate, unless *no* model of the table has a
+price: then the pool is quality-only (``quality_only_cost``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,22 @@ def hosted_cost(
         + np.asarray(usd_per_request, dtype=np.float64),
         dtype=np.float64,
     )
+
+
+def is_quality_only(cost_usd: ArrayLike) -> bool:
+    """True when no model has a finite cost: a pool without prices."""
+    return not bool(np.isfinite(np.asarray(cost_usd, dtype=np.float64)).any())
+
+
+def quality_only_cost(cost_usd: ArrayLike) -> FloatArray:
+    """Costs as the choice rule sees them: every row (one prompt, one per model) in which
+    *no* model has a finite cost is a quality-only pool, and its costs count as 0, so
+    ``cost_weight`` and ``max_cost_usd`` have no effect there and the choice is the best
+    predicted quality. A row where some models have a price keeps NaN for the others
+    (a missing estimate: those models are never chosen)."""
+    cost = np.asarray(cost_usd, dtype=np.float64)
+    priced = np.isfinite(cost).any(axis=-1, keepdims=True)
+    return np.asarray(np.where(priced, cost, 0.0), dtype=np.float64)
 
 
 def _unit_prices(economics: Sequence[ModelEconomics]) -> FloatArray:

@@ -17,20 +17,31 @@
 
 Fallback (``fallback_on_infeasible``) relaxes every row marked ``relaxable``; missing
 estimates, context fit and the allow/block lists are never relaxed.
+
+**A pool with no prices.** When no model of the table has a finite cost, the pool is
+quality-only (``policies.cost.quality_only_cost``): every cost counts as 0, so a missing
+price does not make every model infeasible, ``cost_weight`` and ``max_cost_usd`` have no
+effect, and the reason says "no model has a price: routed on quality only". When only
+some models lack a price, those are missing estimates and are never chosen.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from policies.choice import rank_rows
 from policies.choice import utility as utility_values
 from policies.constraints import CONSTRAINTS, Constraint, Need
+from policies.cost import is_quality_only, quality_only_cost
 from policies.errors import NoFeasibleModel
 from policies.pareto import pareto_front
 from policies.types import BoolArray, CandidateTable, Decision, FloatArray, IntArray, Preferences
+
+#: Appended to the reason of every decision made in a pool without prices.
+QUALITY_ONLY_NOTE = "no model has a price: routed on quality only"
 
 
 def decide(
@@ -49,6 +60,7 @@ def decide(
     non-finite weights.
     """
     _check_weights(prefs)
+    table, quality_only = _quality_only(table)
     first, hard = first_failures(table, prefs, prompt_tokens + max_output_tokens, constraints)
     done = len(constraints)
     feasible = first == done
@@ -71,12 +83,21 @@ def decide(
         on_front=on_front,
         feasible=feasible,
         infeasible_reason=tuple(None if k == done else names[k] for k in first.tolist()),
-        reason=_explain(table, prefs, utility, pool, index, first, failed, constraints),
+        reason=_explain(table, prefs, utility, pool, index, first, failed, constraints)
+        + (f"; {QUALITY_ONLY_NOTE}" if quality_only else ""),
         fell_back=failed is not None,
         notes=_removal_notes(table, first, constraints),
         failed_constraint=failed,
         ranking=tuple(int(i) for i in ranking[: int(pool.sum())]),
     )
+
+
+def _quality_only(table: CandidateTable) -> tuple[CandidateTable, bool]:
+    """The table as the choice sees it (costs 0 when no model has a price) and whether
+    it is quality-only."""
+    if not is_quality_only(table.cost_usd):
+        return table, False
+    return replace(table, cost_usd=quality_only_cost(table.cost_usd)), True
 
 
 def _check_weights(prefs: Preferences) -> None:

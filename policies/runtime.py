@@ -195,19 +195,15 @@ def prior_runtime(
 ) -> RuntimeParams:
     """The analytic runtime a model starts from before any latency is observed.
 
-    Local models run on their own accelerator. Hosted models use the common
+    Local models run on their own accelerator. Hosted models, and local models whose
+    accelerator is not given (quality-only, no price), use the common
     ``REFERENCE_ACCELERATOR`` (the idealized same-hardware comparison); without a known
     ``params_b`` they assume ``DEFAULT_PARAMS_B`` and are marked ``source="default"``.
     The KV cache is sized for one sequence of the context window (capped at 32k tokens).
     """
-    if economics.is_local:
-        if economics.accelerator not in accelerators or economics.params_b is None:
-            raise ValueError(
-                f"local model {economics.name!r} needs params_b and a known accelerator"
-            )
-        profile = accelerators[str(economics.accelerator)]
-    else:
-        profile = accelerators[economics.accelerator or REFERENCE_ACCELERATOR]
+    if economics.accelerator is not None and economics.accelerator not in accelerators:
+        raise ValueError(f"model {economics.name!r}: unknown accelerator {economics.accelerator!r}")
+    profile = accelerators[economics.accelerator or REFERENCE_ACCELERATOR]
     params_b = economics.params_b
     context = min(economics.context_window, 32768) if economics.context_window > 0 else 4096
     return analytic_runtime(

@@ -8,16 +8,23 @@ Layout of an artifact directory::
                       centroids, cluster means) and the group prior (input scaling,
                       classifier weights, per-group model means), prefixed ``prior.``
     quality/stacked.txt  the residual LightGBM quality booster (absent if 0 rounds)
-    length/<j>.txt    LightGBM length booster of model j
+    length/<j>.txt    LightGBM length booster of model j (only where its length is
+                      learned; ``feature_spec.length_source`` and
+                      ``length_constant_tokens`` hold the prior of the others)
     embedder/         the model2vec static embedder (when the artifact uses one)
 
-``load_scorer(None)`` loads the default artifact shipped in ``predictors/default_artifact``.
+``save_model`` writes into a temporary folder and renames it into place (a failed
+training leaves no half-written folder); the manifest's ``version`` is a hash of its
+content (``content_version``). ``load_scorer(None)`` loads the default artifact shipped
+in ``predictors/default_artifact``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,24 +47,85 @@ _FEATURE_ARRAYS = (
     "centroids_", "cluster_means_", "train_groups_",
 )  # fmt: skip
 _PRIOR_ARRAYS = ("input_mean_", "input_scale_", "coef_", "intercept_", "group_means_")
+#: Manifest fields left out of the content version (they differ between equal models).
+_VOLATILE = ("version", "created", "train_seconds")
 
 
-def save_model(model: QualityModel, out_dir: Path, manifest: dict[str, Any]) -> None:
-    """Write the fitted model's arrays and boosters plus ``manifest.json``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def _arrays(model: QualityModel) -> dict[str, np.ndarray]:
     arrays = {name: getattr(model.features, name) for name in _FEATURE_ARRAYS}
     arrays["train_vectors_"] = arrays["train_vectors_"].astype(np.float16)
     arrays |= {f"prior.{name}": getattr(model.prior, name) for name in _PRIOR_ARRAYS}
-    np.savez_compressed(out_dir / "arrays.npz", **arrays)
-    for kind in ("quality", "length"):
-        shutil.rmtree(out_dir / kind, ignore_errors=True)
-        (out_dir / kind).mkdir()
+    return arrays
+
+
+def _boosters(model: QualityModel) -> dict[str, Any]:
+    """Relative path → booster, for every booster the model holds."""
+    found = {f"length/{j}.txt": b for j, b in enumerate(model.length.boosters_) if b is not None}
     if model.quality.booster_ is not None:
-        model.quality.booster_.save_model(str(out_dir / "quality" / "stacked.txt"))
-    for j, booster in enumerate(model.length.boosters_):
-        booster.save_model(str(out_dir / "length" / f"{j}.txt"))
+        found["quality/stacked.txt"] = model.quality.booster_
+    return found
+
+
+def content_version(manifest: dict[str, Any], arrays: dict[str, np.ndarray],
+                    boosters: dict[str, Any]) -> str:  # fmt: skip
+    """sha256 (first 16 hex digits) of the manifest (without ``version``, ``created`` and
+    ``train_seconds``), every array and every booster: two artifacts share a version
+    only if they predict the same."""
+    digest = hashlib.sha256()
+    stable = {k: v for k, v in manifest.items() if k not in _VOLATILE}
+    digest.update(json.dumps(stable, sort_keys=True, default=str).encode())
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{array.dtype}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    for name in sorted(boosters):
+        digest.update(name.encode() + boosters[name].model_to_string().encode())
+    return digest.hexdigest()[:16]
+
+
+def save_model(
+    model: QualityModel, out_dir: Path, manifest: dict[str, Any], embedder: Path | None = None
+) -> dict[str, Any]:
+    """Write the fitted model (arrays, boosters, ``manifest.json``, a copy of the
+    ``embedder`` folder) to a temporary folder next to ``out_dir``, then swap it in: a
+    failure leaves ``out_dir`` as it was. Returns the manifest written, whose
+    ``version`` is the ``content_version``."""
+    arrays, boosters = _arrays(model), _boosters(model)
     body = {"format_version": FORMAT_VERSION, "scorer": "stacked", **manifest}
-    (out_dir / "manifest.json").write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+    body["version"] = content_version(body, arrays, boosters)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would make the artifact private to its trainer
+    try:
+        np.savez_compressed(staging / "arrays.npz", **arrays)  # type: ignore[arg-type]
+        for kind in ("quality", "length"):
+            (staging / kind).mkdir()
+        for name, booster in boosters.items():
+            booster.save_model(str(staging / name))
+        if embedder is not None:
+            shutil.copytree(embedder, staging / "embedder")
+        text = json.dumps(body, indent=1, allow_nan=False) + "\n"
+        (staging / "manifest.json").write_text(text, encoding="utf-8")
+        _swap_in(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return body
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` by ``staging`` with two renames (the old one removed after)."""
+    if not out_dir.exists():
+        staging.rename(out_dir)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+    retired.rmdir()
+    out_dir.rename(retired)
+    try:
+        staging.rename(out_dir)
+    except OSError:
+        retired.rename(out_dir)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -111,9 +179,23 @@ def load_model(path: Path, manifest: dict[str, Any]) -> QualityModel:
     quality.booster_ = (
         _load_booster(path / "quality" / "stacked.txt") if quality.n_rounds_ else None
     )
+    n_groups = len(prior.group_means_)
+    quality.gate_ = np.array(spec.get("quality_gate", [1.0] * n_groups), dtype=np.float64)
+    prior.group_names_ = manifest.get("groups") or [f"group-{g}" for g in range(n_groups)]
+    return QualityModel(prior, features, quality, _load_length(path, spec, n_models))
+
+
+def _load_length(path: Path, spec: dict[str, Any], n_models: int) -> LengthPredictor:
     length = LengthPredictor(**spec["length"])
-    length.boosters_ = [_load_booster(path / "length" / f"{j}.txt") for j in range(n_models)]
-    return QualityModel(prior, features, quality, length)
+    sources = spec.get("length_source") or ["learned"] * n_models
+    constants = spec.get("length_constant_tokens") or [float("nan")] * n_models
+    length.length_source_ = tuple(sources)
+    length.constant_tokens_ = np.array(constants, dtype=np.float64)
+    length.boosters_ = [
+        _load_booster(path / "length" / f"{j}.txt") if source == "learned" else None
+        for j, source in enumerate(sources)
+    ]
+    return length
 
 
 def load_embedder(path: Path, manifest: dict[str, Any]) -> Embedder:

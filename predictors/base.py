@@ -44,6 +44,9 @@ class ScoreTable:
     completion_tokens: NDArray[np.float64]
     #: (m,) where each column's quality came from.
     source: tuple[QualitySource, ...]
+    #: (m,) where each column's completion length came from (``learned``, ``model-mean``,
+    #: ``pool-mean``, ``default``: ``predictors.length``); empty when the scorer does not say.
+    length_source: tuple[str, ...] = ()
 
     def row(self, index: int) -> ScoreTable:
         """The table of one prompt (row ``index``) as a one-row table."""
@@ -52,6 +55,7 @@ class ScoreTable:
             quality=self.quality[index : index + 1],
             completion_tokens=self.completion_tokens[index : index + 1],
             source=self.source,
+            length_source=self.length_source,
         )
 
 

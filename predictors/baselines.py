@@ -7,6 +7,8 @@ the evaluation turns it into a sweep exactly like the learned router's.
 * MLP: a one-hidden-layer scikit-learn MLP regressor from the embedding to all scores.
 * task prior: each model's mean score on the prompt's task (uses the true task label,
   an upper bound on "recognise the task").
+* best single: each model's mean training score for every prompt (at cost_weight 0 it
+  always picks the model with the best training mean).
 * oracle / random / single models / hull of single models are computed from the
   records directly in ``predictors.evaluate``.
 """
@@ -45,13 +47,14 @@ def mlp_quality(
     test_vectors: NDArray[np.float32],
     random_state: int = 0,
 ) -> FloatArray:
-    """One-hidden-layer MLP (128 units, early stopping) predicting every model's score."""
+    """One-hidden-layer MLP (128 units, early stopping from 50 training prompts)
+    predicting every model's score."""
     from sklearn.neural_network import MLPRegressor
 
     mlp = MLPRegressor(
         hidden_layer_sizes=(128,),
         alpha=1e-3,
-        early_stopping=True,
+        early_stopping=len(train_vectors) >= 50,  # its 10 % validation split needs rows
         max_iter=300,
         random_state=random_state,
     )
@@ -67,3 +70,8 @@ def task_prior_quality(
     tasks = np.array(train_tasks)
     by_task = {t: np.nanmean(train_scores[tasks == t], axis=0) for t in set(train_tasks)}
     return np.array([by_task.get(t, overall) for t in test_tasks]).reshape(len(test_tasks), -1)
+
+
+def best_single_quality(train_scores: FloatArray, n_test: int) -> FloatArray:
+    """Each model's mean training score, the same for every test prompt."""
+    return np.tile(np.nanmean(train_scores, axis=0), (n_test, 1))

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from predictors.baselines import knn_quality, mlp_quality, task_prior_quality
+from predictors.baselines import (
+    best_single_quality,
+    knn_quality,
+    mlp_quality,
+    task_prior_quality,
+)
 from predictors.features import structure_features
 from predictors.pipeline import QualityModel
 from predictors.prompts import last_user_text
@@ -62,7 +67,7 @@ def cross_validate(
     """Fit the learned model and the baselines per fold; collect held-out predictions."""
     folds = prompt_folds(matrix, n_folds, seed)
     structure = structure_of(matrix)
-    names = ("learned", "knn", "mlp", "task-prior")
+    names = ("learned", "knn", "mlp", "task-prior", "best-single")
     quality = {name: np.full(matrix.scores.shape, np.nan) for name in names}
     tokens = np.full(matrix.scores.shape, np.nan)
     for k in range(n_folds):
@@ -78,6 +83,7 @@ def cross_validate(
         quality["task-prior"][test] = task_prior_quality(
             [matrix.tasks[i] for i in train], scores, [matrix.tasks[i] for i in test]
         )
+        quality["best-single"][test] = best_single_quality(scores, len(test))
         if on_fold is not None:
             on_fold(f"fold {k + 1}/{n_folds}")
     return CrossValResult(folds, quality, tokens)

@@ -11,7 +11,8 @@ For one prompt the feature row is the concatenation of
 * **neighbour statistics**: for every k in ``ks``, each model's mean score among the k
   most similar training prompts (cosine), plus the mean similarity of those k. With
   group labels (``predictors.groups``: the task, recognised for new prompts) only
-  training prompts of the same group count as neighbours.
+  training prompts of the same group count as neighbours, and at most half of them (less
+  one): a neighbourhood as large as the group would leak a training row's label.
 
 Training rows see their neighbours *without themselves* (leave-one-out), so the
 statistics are honest out-of-sample estimates like the ones a new prompt gets.
@@ -171,7 +172,9 @@ class FeatureBuilder:
         order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
         top = np.take_along_axis(top, order, axis=1)
         top_sims = np.take_along_axis(sims, top, axis=1)
-        valid = np.isfinite(top_sims)
+        valid = np.isfinite(top_sims) & (
+            np.arange(k_max)[None, :] < self._limits(groups, len(sims))
+        )
         out = []
         for k in self.ks:
             idx, ok = top[:, : min(k, k_max)], valid[:, : min(k, k_max)]
@@ -180,6 +183,16 @@ class FeatureBuilder:
             kept = np.where(ok, top_sims[:, : min(k, k_max)], 0.0)
             out.append((kept.sum(axis=1) / np.maximum(ok.sum(axis=1), 1))[:, None])
         return np.hstack(out)
+
+    def _limits(self, groups: NDArray[np.intp] | None, n: int) -> NDArray[np.intp]:
+        """(n, 1) most neighbours a prompt may use: half its training group, less one.
+
+        A neighbourhood covering (nearly) the whole group would be the group's
+        leave-one-out mean for a training row, which leaks its label next to the group
+        prior (see ``predictors.groups``)."""
+        labels = np.zeros(n, dtype=np.intp) if groups is None else np.asarray(groups)
+        sizes = np.bincount(self.train_groups_, minlength=int(labels.max(initial=0)) + 1)
+        return np.maximum((sizes[labels] - 1) // 4, 1)[:, None]
 
     def fit_transform(
         self,

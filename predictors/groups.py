@@ -26,16 +26,18 @@ IntArray = NDArray[np.intp]
 
 def group_labels(
     tasks: Sequence[str] | None, vectors: NDArray[np.floating], n_clusters: int, seed: int
-) -> IntArray:
-    """Task labels as integers, or k-means clusters when some task label is missing."""
+) -> tuple[IntArray, list[str]]:
+    """Task labels as integers and the task names, or k-means clusters (``cluster-<k>``)
+    when some task label is missing."""
     if tasks is not None and all(tasks) and len(set(tasks)) > 1:
         names = sorted(set(tasks))
-        return np.array([names.index(t) for t in tasks], dtype=np.intp)
+        return np.array([names.index(t) for t in tasks], dtype=np.intp), names
     from sklearn.cluster import KMeans
 
     k = min(n_clusters, len(vectors))
     kmeans = KMeans(k, n_init=4, random_state=seed).fit(np.asarray(vectors, dtype=np.float32))
-    return np.asarray(kmeans.labels_, dtype=np.intp)
+    labels = np.asarray(kmeans.labels_, dtype=np.intp)
+    return labels, [f"cluster-{g}" for g in range(int(labels.max()) + 1)]
 
 
 def _softmax(z: FloatArray) -> FloatArray:
@@ -68,7 +70,7 @@ class GroupPrior:
         """Learn groups, the classifier and the group means (scores n x m, NaN = missing)."""
         from sklearn.linear_model import LogisticRegression
 
-        labels = group_labels(tasks, vectors, self.n_clusters, self.random_state)
+        labels, self.group_names_ = group_labels(tasks, vectors, self.n_clusters, self.random_state)
         inputs = self._inputs(vectors, structure)
         self.input_mean_ = inputs.mean(axis=0)
         self.input_scale_ = np.where(inputs.std(axis=0) > 0, inputs.std(axis=0), 1.0)

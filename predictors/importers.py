@@ -7,9 +7,12 @@
   ``prompt_tokens`` and ``completion_tokens`` are counted with ``predictors.tokens``
   (cl100k) from the prompt and the recorded response. Empty score cells are skipped.
 * **Generic wide CSV** (``import_wide``): one row per prompt with an id column, a prompt
-  column, an optional task column and one score column per model; optional
-  ``<model>|cost_usd`` columns give the recorded cost. Every other column whose name
-  contains no ``|`` is taken as a model's score column.
+  column, an optional task column and one score column per model (empty cell: no
+  result); optional per-model columns ``<model>|cost_usd``, ``<model>|prompt_tokens``,
+  ``<model>|completion_tokens`` and ``<model>|latency_s``. Every other column whose name
+  contains no ``|`` is a model's score column; a ``|`` column naming an unknown model or
+  field is an error. A task may be declared ``binary`` (every score 0 or 1, checked) or
+  ``graded`` (any score in [0, 1], the default).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from __future__ import annotations
 import ast
 import csv
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NoReturn
 
 from predictors.errors import RecordError
 from predictors.records import EvalRecord, parse_record
@@ -76,7 +81,7 @@ def _routerbench_rows(path: Path) -> Iterator[EvalRecord]:
                 yield parse_record(_drop_none(obj), source=str(path), line=line)
 
 
-def _drop_none(obj: dict[str, object]) -> dict[str, object]:
+def _drop_none(obj: Mapping[str, object]) -> dict[str, object]:
     return {key: value for key, value in obj.items() if value is not None}
 
 
@@ -85,35 +90,84 @@ def import_routerbench(paths: Sequence[Path]) -> list[EvalRecord]:
     return [record for path in paths for record in _routerbench_rows(path)]
 
 
-def import_wide(
-    path: Path,
-    *,
-    id_column: str = "id",
-    prompt_column: str = "prompt",
-    task_column: str | None = "task",
-) -> list[EvalRecord]:
-    """Records from a wide CSV: one row per prompt, one score column per model."""
+#: Optional per-model columns of a wide CSV: ``<model>|<field>``.
+WIDE_MODEL_FIELDS = ("cost_usd", "prompt_tokens", "completion_tokens", "latency_s")
+#: Score types: ``binary`` (every score 0 or 1) or ``graded`` (any value in [0, 1]).
+SCORE_TYPES = ("binary", "graded")
+
+
+@dataclass(frozen=True, slots=True)
+class WideLayout:
+    """Which columns of a wide CSV mean what."""
+
+    id_column: str = "id"
+    prompt_column: str = "prompt"
+    task_column: str | None = "task"
+    #: Score type per task; the key ``"*"`` applies to every task not named.
+    score_types: Mapping[str, str] = field(default_factory=dict)
+
+
+def _wide_models(path: Path, header: Sequence[str], layout: WideLayout) -> list[str]:
+    for needed in (layout.id_column, layout.prompt_column):
+        if needed not in header:
+            raise RecordError(str(path), 1, needed, "column is missing from the header")
+    fixed = {layout.id_column, layout.prompt_column, layout.task_column}
+    models = [name for name in header if name not in fixed and "|" not in name]
+    for name in header:
+        model, sep, suffix = name.partition("|")
+        if sep and (model not in models or suffix not in WIDE_MODEL_FIELDS):
+            raise RecordError(
+                str(path), 1, name,
+                f"expected <model>|<field> with a score column <model> and a field in "
+                f"{list(WIDE_MODEL_FIELDS)}",
+            )  # fmt: skip
+    if not models:
+        raise RecordError(str(path), 1, "<header>", "no score columns (one per model)")
+    return models
+
+
+def _check_score_type(score: float, task: str | None, layout: WideLayout, fail: Any) -> None:
+    kind = layout.score_types.get(task or "", layout.score_types.get("*", "graded"))
+    if kind == "binary" and score not in (0.0, 1.0):
+        fail(f"task {task!r} is binary: scores must be 0 or 1, got {score!r}")
+
+
+def _wide_cell(row: Mapping[str, str], model: str, name: str, count: bool) -> float | int | None:
+    value = _float_or_none(row.get(f"{model}|{name}"))
+    if value is None or not count:
+        return value
+    return int(value) if float(value).is_integer() else value
+
+
+def _wide_records(path: Path, line: int, row: Mapping[str, str], models: Sequence[str],
+                  layout: WideLayout) -> Iterator[EvalRecord]:  # fmt: skip
+    task = (row.get(layout.task_column) or None) if layout.task_column else None
+    for model in models:
+
+        def fail(problem: str, column: str = model) -> NoReturn:
+            raise RecordError(str(path), line, column, problem)
+
+        try:
+            score = _float_or_none(row.get(model))
+            extra = {name: _wide_cell(row, model, name, name.endswith("tokens"))
+                     for name in WIDE_MODEL_FIELDS}  # fmt: skip
+        except ValueError as error:
+            fail(f"not a number ({error})")
+        if score is None:
+            continue
+        _check_score_type(score, task, layout, fail)
+        obj = {"id": row[layout.id_column], "prompt": row[layout.prompt_column],
+               "model": model, "score": score, "task": task, **extra}  # fmt: skip
+        yield parse_record(_drop_none(obj), source=str(path), line=line)
+
+
+def import_wide(path: Path, layout: WideLayout = WideLayout()) -> list[EvalRecord]:
+    """Records from a wide CSV: one row per prompt, one score column per model, optional
+    ``<model>|cost_usd``, ``|prompt_tokens``, ``|completion_tokens``, ``|latency_s``."""
     records: list[EvalRecord] = []
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        for needed in (id_column, prompt_column):
-            if needed not in header:
-                raise RecordError(str(path), 1, needed, "column is missing from the header")
-        fixed = {id_column, prompt_column, task_column}
-        models = [name for name in header if name not in fixed and "|" not in name]
+        models = _wide_models(path, reader.fieldnames or [], layout)
         for line, row in enumerate(reader, start=2):
-            for model in models:
-                score = _float_or_none(row.get(model))
-                if score is None:
-                    continue
-                obj = {
-                    "id": row[id_column],
-                    "prompt": row[prompt_column],
-                    "model": model,
-                    "score": score,
-                    "cost_usd": _float_or_none(row.get(f"{model}|cost_usd")),
-                    "task": (row.get(task_column) or None) if task_column else None,
-                }
-                records.append(parse_record(_drop_none(obj), source=str(path), line=line))
+            records.extend(_wide_records(path, line, row, models, layout))
     return records

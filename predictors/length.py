@@ -1,12 +1,21 @@
-"""The per-model completion-length predictor.
+"""The per-model completion-length predictor, optional per model.
 
 ``LengthPredictor`` fits one LightGBM regressor per model on ``log1p(completion_tokens)``
-(L2 regression); the quality model is ``predictors.stacked``.
+(L2 regression) where the model has at least ``min_rows`` known lengths. Where it has
+fewer (a data set with no token counts), the model's length is a documented prior,
+constant for every prompt, and ``length_source_`` says which:
+
+* ``learned``: the regressor;
+* ``model-mean``: the mean of the model's few known lengths;
+* ``pool-mean``: the mean known length of every model (the model has none);
+* ``default``: ``DEFAULT_COMPLETION_TOKENS`` (no lengths in the data at all).
+
+The quality model is ``predictors.stacked``.
 """
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 
@@ -16,45 +25,74 @@ from predictors.tree_ensemble import TreeEnsemble, compile_boosters
 #: Up to this many rows, predict with the numpy tree walk (per-call overhead dominates).
 NUMPY_MAX_ROWS = 64
 
+#: Completion tokens assumed when the data has no lengths at all (as ``PriorScorer``).
+DEFAULT_COMPLETION_TOKENS = 256.0
+
+
+def length_prior(tokens: FloatArray, j: int) -> tuple[float, str]:
+    """(constant length, source) for model ``j`` when it has too few known lengths."""
+    own = tokens[:, j][~np.isnan(tokens[:, j])]
+    if len(own):
+        return float(own.mean()), "model-mean"
+    known = tokens[~np.isnan(tokens)]
+    if len(known):
+        return float(known.mean()), "pool-mean"
+    return DEFAULT_COMPLETION_TOKENS, "default"
+
 
 class LengthPredictor:
-    """One LightGBM regressor per model on ``log1p(completion_tokens)``."""
+    """One LightGBM regressor per model on ``log1p(completion_tokens)``, or a prior."""
 
     def __init__(self, n_estimators: int = 80, learning_rate: float = 0.08, num_leaves: int = 7,
-                 random_state: int = 0) -> None:  # fmt: skip
+                 random_state: int = 0, min_rows: int = 20) -> None:  # fmt: skip
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.random_state = random_state
+        self.min_rows = min_rows
 
-    def fit(self, x: FloatArray, tokens: FloatArray) -> Self:
-        """Train one regressor per column of ``tokens`` (NaN = unknown)."""
+    def _fit_one(self, x: FloatArray, tokens: FloatArray, j: int) -> tuple[Any, float, str]:
+        if np.sum(~np.isnan(tokens[:, j])) < max(self.min_rows, 1):
+            return (None, *length_prior(tokens, j))
         params = {"learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
                   "min_data_in_leaf": 20}  # fmt: skip
-        self.boosters_ = [
-            train_booster(x, np.log1p(tokens[:, j]), params, "regression", self.n_estimators,
-                          self.random_state)
-            for j in range(tokens.shape[1])
-        ]  # fmt: skip
+        booster = train_booster(x, np.log1p(tokens[:, j]), params, "regression",
+                                self.n_estimators, self.random_state)  # fmt: skip
+        return booster, float(np.nanmean(tokens[:, j])), "learned"
+
+    def fit(self, x: FloatArray, tokens: FloatArray) -> Self:
+        """Train one regressor per column of ``tokens`` (NaN = unknown), or a prior."""
+        fitted = [self._fit_one(x, tokens, j) for j in range(tokens.shape[1])]
+        self.boosters_ = [booster for booster, _, _ in fitted]
+        self.constant_tokens_ = np.array([c for _, c, _ in fitted], dtype=np.float64)
+        self.length_source_ = tuple(source for _, _, source in fitted)
         return self
 
     def predict(self, x: FloatArray) -> FloatArray:
         """Predicted completion tokens (n x m), at least 1.
 
-        A few rows (the server's batches) go through one numpy walk of all boosters'
-        trees (``predictors.tree_ensemble``: same values, one call instead of m); large
+        Models with a prior length get it; the learned ones go, for a few rows (the
+        server's batches), through one numpy walk of all their trees
+        (``predictors.tree_ensemble``: same values, one call instead of m), and for large
         batches through LightGBM itself.
         """
+        logs = np.repeat(np.log1p(self.constant_tokens_)[None, :], len(x), axis=0)
+        learned = [j for j, booster in enumerate(self.boosters_) if booster is not None]
+        if not learned:
+            return np.maximum(np.expm1(logs), 1.0)
         ensemble = self._ensemble() if len(x) <= NUMPY_MAX_ROWS else None
         if ensemble is not None:
-            logs = ensemble.predict_raw(x)
+            logs[:, learned] = ensemble.predict_raw(x)
         else:
-            logs = np.column_stack([predict_booster(b, x) for b in self.boosters_])
+            logs[:, learned] = np.column_stack(
+                [predict_booster(self.boosters_[j], x) for j in learned]
+            )
         return np.maximum(np.expm1(logs), 1.0)
 
     def _ensemble(self) -> TreeEnsemble | None:
         compiled = getattr(self, "_compiled", None)
         if compiled is None or compiled[0] is not self.boosters_:
-            compiled = (self.boosters_, compile_boosters(self.boosters_))
+            learned = [booster for booster in self.boosters_ if booster is not None]
+            compiled = (self.boosters_, compile_boosters(learned))
             self._compiled = compiled
         return compiled[1]

@@ -34,9 +34,13 @@ def train_booster(
     return lightgbm.train(booster_params(params, objective, seed), data, num_boost_round=rounds)
 
 
-def predict_booster(booster: Any, x: FloatArray, raw: bool = False) -> FloatArray:
-    """Single-threaded prediction (the server's thread pool supplies the parallelism)."""
-    return np.asarray(booster.predict(x, num_threads=1, raw_score=raw), dtype=np.float64)
+def predict_booster(
+    booster: Any, x: FloatArray, raw: bool = False, rounds: int | None = None
+) -> FloatArray:
+    """Single-threaded prediction (the server's thread pool supplies the parallelism),
+    from the first ``rounds`` trees if given."""
+    out = booster.predict(x, num_threads=1, raw_score=raw, num_iteration=rounds)
+    return np.asarray(out, dtype=np.float64)
 
 
 def logit(p: FloatArray) -> FloatArray:

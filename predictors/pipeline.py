@@ -6,7 +6,8 @@ artifact's scorer puts an embedder in front of it. The path of one prompt:
 1. ``GroupPrior`` recognises its group (task) and gives every model's group mean, p0;
 2. ``FeatureBuilder`` computes structure, PCA, cluster and within-group neighbour
    features;
-3. ``StackedQualityPredictor`` corrects p0 with one booster over (prompt, model) rows;
+3. ``StackedQualityPredictor`` corrects p0 with one booster over (prompt, model) rows,
+   gated per group: a group where the correction lost to the prior in inner CV keeps p0;
 4. ``LengthPredictor`` predicts each model's completion tokens from the same features.
 """
 
@@ -48,7 +49,8 @@ class QualityModel:
         self.prior.fit(vectors, structure, scores, tasks)
         groups = self.prior.train_groups_
         x = self.features.fit_transform(vectors, scores, structure, groups)
-        self.quality.fit(self._quality_inputs(self.prior.train_prior(), x, structure), scores)
+        inputs = self._quality_inputs(self.prior.train_prior(), x, structure)
+        self.quality.fit(inputs, scores, groups)
         self.length.fit(x, completion_tokens)
         return self
 
@@ -62,6 +64,18 @@ class QualityModel:
         proba = self.prior.group_proba(vectors, structure)
         p0 = proba @ self.prior.group_means_
         x = self.features.transform(vectors, structure, groups=np.argmax(proba, axis=1))
-        return self.quality.predict_proba(
-            self._quality_inputs(p0, x, structure)
-        ), self.length.predict(x)
+        gate = proba @ self.quality.gate_
+        quality = self.quality.predict_proba(self._quality_inputs(p0, x, structure), gate)
+        return quality, self.length.predict(x)
+
+    def gate_report(self) -> dict[str, dict[str, object]]:
+        """Per group (task): which won the inner CV at cost_weight 0, learned or prior."""
+        accuracy = self.quality.gate_accuracy_
+        return {
+            name: {
+                "winner": "learned" if self.quality.gate_[g] else "prior",
+                "inner_accuracy_learned": float(accuracy[g, 0]),
+                "inner_accuracy_prior": float(accuracy[g, 1]),
+            }
+            for g, name in enumerate(self.prior.group_names_)
+        }

@@ -136,7 +136,13 @@ class PriorScorer:
             quality=quality.reshape(n, len(cards)),
             completion_tokens=tokens.reshape(n, len(cards)),
             source=tuple(c[2] for c in columns),
+            length_source=tuple(self._length_source(card) for card in cards),
         )
+
+    def _length_source(self, card: ModelCard) -> str:
+        stats = self.stats.get(card.name)
+        known = stats is not None and stats.n_records and np.isfinite(stats.mean_completion_tokens)
+        return "model-mean" if known else "median-of-known"
 
 
 if __name__ == "__main__":

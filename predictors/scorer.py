@@ -3,8 +3,9 @@
 Columns for catalog models the artifact was trained on are ``"learned"``; a trained
 model with fewer than ``min_records`` records is blended toward its metadata prior
 (``"shrunk"``); a catalog model the artifact never saw gets the metadata prior and the
-median predicted length (``"metadata-prior"``). All state is read-only after loading,
-so concurrent ``score`` calls from a thread pool are safe.
+median predicted length (``"metadata-prior"``, length source ``median-of-known``). Each
+column's length source is the artifact's (``predictors.length``). All state is read-only
+after loading, so concurrent ``score`` calls from a thread pool are safe.
 """
 
 from __future__ import annotations
@@ -99,4 +100,10 @@ class ArtifactScorer:
                 n_rec = self.manifest["stats"][card.name]["n_records"]
                 prior = self._prior(card)
                 out_q[:, col] = shrink(quality[:, j], n_rec, prior, self.shrink_strength)
-        return ScoreTable(tuple(c.name for c in cards), out_q, out_t, sources)
+        lengths = tuple(self._length_source(card) for card in cards)
+        return ScoreTable(tuple(c.name for c in cards), out_q, out_t, sources, lengths)
+
+    def _length_source(self, card: ModelCard) -> str:
+        if card.name not in self._column:
+            return "median-of-known"
+        return str(self.manifest.get("length_source", {}).get(card.name, "learned"))

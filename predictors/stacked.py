@@ -12,6 +12,15 @@ model), per k the mean similarity, and the extra columns. The booster starts fro
 ``init_score = logit(p0)`` so it learns only the residual, and the number of rounds is
 chosen by an inner prompt-grouped CV on the training rows (0 rounds, i.e. the prior
 itself, when boosting never lowers the held-out cross-entropy).
+
+**Never worse than recognising the task.** The same inner CV gives every training row an
+out-of-fold correction. Per group (task) the correction is kept only where its
+out-of-fold choices at cost_weight 0 (each prompt's top model) score at least as well as
+the prior's (the task prior's) by a paired margin of ``GATE_Z`` standard errors (equal
+choices count as a win: the correction may still help at other cost weights);
+elsewhere the group routes on its prior
+(``gate_`` 0). A new prompt's correction is scaled by the gate of its recognised group
+(``P(group | prompt) @ gate_``).
 """
 
 from __future__ import annotations
@@ -85,56 +94,125 @@ class StackedQualityPredictor:
             "cross_entropy", self.random_state,
         )  # fmt: skip
 
-    def _train(
-        self, x: FloatArray, y: FloatArray, init: FloatArray, rounds: int, valid: Any = None
-    ) -> Any:
+    def _train(self, x: FloatArray, y: FloatArray, init: FloatArray, rounds: int) -> Any:
         import lightgbm
 
         data = lightgbm.Dataset(x, label=y, init_score=init, categorical_feature=[0])
-        if valid is None:
-            return lightgbm.train(self._params(), data, num_boost_round=rounds)
+        return lightgbm.train(self._params(), data, num_boost_round=rounds)
+
+    def _train_curve(
+        self, x: FloatArray, y: FloatArray, init: FloatArray, valid: tuple[FloatArray, ...]
+    ) -> tuple[Any, FloatArray]:
+        import lightgbm
+
+        data = lightgbm.Dataset(x, label=y, init_score=init, categorical_feature=[0])
         xv, yv, iv = valid
         held = lightgbm.Dataset(
             xv, label=yv, init_score=iv, reference=data, categorical_feature=[0]
         )
         record: dict[str, Any] = {}
         callbacks = [lightgbm.record_evaluation(record)]
-        lightgbm.train(self._params(), data, rounds, valid_sets=[held], callbacks=callbacks)
-        return np.array(record["valid_0"]["cross_entropy"])
+        booster = lightgbm.train(
+            self._params(), data, self.max_rounds, valid_sets=[held], callbacks=callbacks
+        )
+        return booster, np.array(record["valid_0"]["cross_entropy"])
 
-    def choose_rounds(
-        self, x: FloatArray, y: FloatArray, init: FloatArray, prompt: NDArray[np.intp]
-    ) -> int:
-        """Rounds minimising the inner-CV cross-entropy (prompt-grouped); 0 = keep the prior."""
-        order = np.random.default_rng(self.random_state).permutation(int(prompt.max()) + 1)
-        fold = order[prompt] % self.n_inner_folds
-        curves, baseline = [], []
+    def inner_cv(
+        self, rows: FloatArray, y: FloatArray, init: FloatArray, keep: NDArray[np.bool_]
+    ) -> tuple[int, FloatArray]:
+        """Inner prompt-grouped CV on the training rows: the rounds minimising held-out
+        cross-entropy (0 = keep the prior) and every row's out-of-fold correction (raw)
+        at those rounds, for the per-group gate."""
+        prompt = np.repeat(np.arange(len(rows) // self.n_models_), self.n_models_)
+        order = np.random.default_rng(self.random_state).permutation(int(prompt[keep].max()) + 1)
+        fold = np.zeros(len(rows), dtype=np.intp)
+        known = prompt <= prompt[keep].max()
+        fold[known] = order[prompt[known]] % self.n_inner_folds
+        boosters, curves, baseline = [], [], []
         for k in range(self.n_inner_folds):
-            fit, held = fold != k, fold == k
-            valid = (x[held], y[held], init[held])
-            curves.append(self._train(x[fit], y[fit], init[fit], self.max_rounds, valid))
+            fit, held = keep & (fold != k), keep & (fold == k)
+            valid = (rows[held], y[held], init[held])
+            booster, curve = self._train_curve(rows[fit], y[fit], init[fit], valid)
+            boosters.append(booster)
+            curves.append(curve)
             baseline.append(_cross_entropy(y[held], init[held]))
         mean_curve = np.mean(curves, axis=0)
         self.inner_curve_ = mean_curve
-        return int(np.argmin(mean_curve)) + 1 if mean_curve.min() < np.mean(baseline) else 0
+        rounds = int(np.argmin(mean_curve)) + 1 if mean_curve.min() < np.mean(baseline) else 0
+        delta = np.zeros(len(rows))
+        for k, booster in enumerate(boosters):
+            if rounds and (fold == k).any():
+                delta[fold == k] = predict_booster(
+                    booster, rows[fold == k], raw=True, rounds=rounds
+                )
+        return rounds, delta
 
-    def fit(self, x: FloatArray, targets: FloatArray) -> Self:
-        """Fit on per-prompt ``x`` (layout above) and scores ``targets`` (n x m, NaN = missing)."""
+    def fit(
+        self, x: FloatArray, targets: FloatArray, groups: NDArray[np.intp] | None = None
+    ) -> Self:
+        """Fit on per-prompt ``x`` (layout above) and scores ``targets`` (n x m, NaN =
+        missing); with ``groups`` (one label per prompt) also the per-group gate."""
         self.n_models_ = targets.shape[1]
         rows, init = expand_rows(x, self.n_models_, self.n_neighbour_blocks)
         y = targets.reshape(-1)
         keep = ~np.isnan(y)
-        prompt = np.repeat(np.arange(len(x)), self.n_models_)[keep]
-        self.n_rounds_ = self.choose_rounds(rows[keep], y[keep], init[keep], prompt)
+        self.n_rounds_, delta = self.inner_cv(rows, y, init, keep)
         self.booster_ = (
             self._train(rows[keep], y[keep], init[keep], self.n_rounds_) if self.n_rounds_ else None
         )
+        labels = np.zeros(len(x), dtype=np.intp) if groups is None else np.asarray(groups)
+        shape = targets.shape
+        self.gate_, self.gate_accuracy_ = choose_gate(
+            targets, init.reshape(shape), delta.reshape(shape), labels, bool(self.n_rounds_)
+        )
         return self
 
-    def predict_proba(self, x: FloatArray) -> FloatArray:
-        """Probability that each model answers well (n x m)."""
+    def predict_proba(self, x: FloatArray, weight: FloatArray | None = None) -> FloatArray:
+        """Probability that each model answers well (n x m); ``weight`` (n,) scales the
+        learned correction per prompt (the gate of its recognised group; default 1)."""
         rows, init = expand_rows(x, self.n_models_, self.n_neighbour_blocks)
-        raw = (
-            init if self.booster_ is None else init + predict_booster(self.booster_, rows, raw=True)
-        )
-        return sigmoid(raw).reshape(len(x), self.n_models_)
+        raw = init.reshape(len(x), self.n_models_)
+        if self.booster_ is not None:
+            delta = predict_booster(self.booster_, rows, raw=True).reshape(raw.shape)
+            scale = np.ones(len(x)) if weight is None else np.asarray(weight, dtype=np.float64)
+            raw = raw + scale[:, None] * delta
+        return sigmoid(raw)
+
+
+#: The correction must beat the prior by this many standard errors (paired, per prompt).
+GATE_Z = 2.0
+
+
+def _picked(quality: FloatArray, targets: FloatArray) -> FloatArray:
+    """Recorded score of each prompt's highest-quality model (cost_weight 0), NaN = none."""
+    return targets[np.arange(len(targets)), np.argmax(quality, axis=1)]
+
+
+def correction_wins(learned: FloatArray, prior: FloatArray) -> bool:
+    """Paired per-prompt scores of the two choices: the correction is kept when it is not
+    worse by chance, i.e. mean gain >= ``GATE_Z`` standard errors (equal choices: kept)."""
+    keep = ~(np.isnan(learned) | np.isnan(prior))
+    gain = learned[keep] - prior[keep]
+    if len(gain) < 2:
+        return bool(len(gain) == 0 or gain[0] >= 0)
+    return bool(gain.mean() >= GATE_Z * gain.std(ddof=1) / np.sqrt(len(gain)))
+
+
+def choose_gate(
+    targets: FloatArray, init: FloatArray, delta: FloatArray, groups: NDArray[np.intp],
+    learned: bool,
+) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """Per group: 1.0 where the out-of-fold learned correction's choices at cost_weight 0
+    are not worse than the prior's (the group mean: the task prior) beyond chance
+    (``correction_wins``), else 0.0; and the (learned, prior) inner accuracies."""
+    n_groups = int(groups.max()) + 1 if len(groups) else 1
+    gate, accuracy = np.zeros(n_groups), np.full((n_groups, 2), np.nan)
+    for g in range(n_groups):
+        rows = groups == g
+        if not rows.any():
+            continue
+        picks = _picked(init[rows] + delta[rows], targets[rows]), _picked(init[rows], targets[rows])
+        accuracy[g] = [float(np.mean(p[~np.isnan(p)])) if (~np.isnan(p)).any() else np.nan
+                       for p in picks]  # fmt: skip
+        gate[g] = float(learned and correction_wins(*picks))
+    return gate, accuracy

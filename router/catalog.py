@@ -2,7 +2,9 @@
 
 Loading validates everything up front and names the file, the model and the field in
 every message: unknown keys, duplicate names, a hosted model with no price (neither in
-the file nor in litellm's bundled map), a local model without the facts its cost needs.
+the file nor in litellm's bundled map). A local model's cost is runtime x accelerator
+$/hour; a local model without an ``accelerator`` has no price (``price_source`` "none"):
+a catalog where no model has a price routes on quality only.
 A missing API-key environment variable is only a warning here; the request that picks
 that model fails with 503 (see ``router.errors.ModelUnavailableError``).
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -169,12 +171,9 @@ def _resolve(source: str, config: ModelConfig) -> CatalogModel:
         output_price = output_price if output_price is not None else known.output_usd_per_token
         price_source = f"litellm:{known.key}"
     if config.provider == "local":
-        price_source = "accelerator"
-        if config.params_b is None or config.accelerator is None:
-            raise CatalogError(
-                f"invalid catalog {source}: model {config.name!r}: local models need "
-                "params_b and accelerator (their cost is runtime x accelerator $/hour)"
-            )
+        # Without an accelerator a local model has no price: fine for quality routing
+        # (a catalog where no model has a price routes on quality only, policies.decide).
+        price_source = "accelerator" if config.accelerator is not None else "none"
     if config.accelerator is not None and config.accelerator not in ACCELERATORS:
         raise CatalogError(
             f"invalid catalog {source}: model {config.name!r}, field 'accelerator': "
@@ -259,6 +258,26 @@ def load_catalog(path: Path | None = None) -> Catalog:
     except yaml.YAMLError as error:
         raise CatalogError(f"invalid catalog {path}: not valid YAML: {error}") from None
     return parse_catalog(raw, str(path))
+
+
+def artifact_catalog(models: Sequence[str], prices: Mapping[str, Sequence[float]],
+                     source: str) -> Catalog:  # fmt: skip
+    """A catalog of a trained artifact's models (for deciding, not serving: no upstream):
+    the artifact's stored prices where it has them, else no price (quality-only)."""
+    entries = []
+    for name in models:
+        price = prices.get(name)
+        config = ModelConfig(name=name, litellm_model=f"openai/{name}",
+                             provider="hosted" if price else "local")  # fmt: skip
+        entries.append(CatalogModel(
+            config=config,
+            input_usd_per_token=float(price[0]) if price else None,
+            output_usd_per_token=float(price[1]) if price else None,
+            context_window=DEFAULT_CONTEXT_WINDOW,
+            price_source="artifact" if price else "none",
+        ))  # fmt: skip
+    return Catalog(source=source, models=tuple(entries), profiles={}, default_profile=None,
+                   upstream_timeout_s=60.0)  # fmt: skip
 
 
 def price_table(catalog: Path | None = None) -> dict[str, tuple[float, float]]:

@@ -7,6 +7,7 @@ engine's length prior). ``auto`` and ``auto:<profile>`` are decided by
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Mapping
@@ -127,7 +128,10 @@ class Planner:
             started=started,
         )
         index = outcome.decision.index
-        return outcome, self.catalog.models[index], float(outcome.table.cost_usd[index])
+        cost = float(outcome.table.cost_usd[index])
+        # A model without a price (a quality-only pool) counts as free in headers and
+        # spend metrics, never NaN.
+        return outcome, self.catalog.models[index], cost if math.isfinite(cost) else 0.0
 
     async def plan(
         self, body: ChatCompletionRequest | CompletionRequest, headers: Mapping[str, str]

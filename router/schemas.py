@@ -137,13 +137,17 @@ class ModelRow(BaseModel):
     model: str
     predicted_quality: float
     quality_source: str
-    predicted_cost_usd: float
+    #: None where the model has no price (a pool without prices routes on quality only).
+    predicted_cost_usd: float | None
     predicted_runtime_s: float
     #: Cost-aware runtime: runtime x accelerators the model occupies (self-hosted cost basis).
     predicted_accelerator_s: float
     accelerators: int
     runtime_source: str
     predicted_completion_tokens: float
+    #: Where the completion length came from: learned, model-mean, pool-mean, default,
+    #: median-of-known (a model the predictor does not know) or unknown.
+    length_source: str = "unknown"
     utility: float
     on_pareto_front: bool
     feasible: bool

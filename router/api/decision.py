@@ -28,6 +28,10 @@ def _finite(value: float) -> float:
     return float(value) if math.isfinite(value) else float("inf")
 
 
+def _known(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
 def _rows(outcome: DecisionOutcome) -> list[ModelRow]:
     decision, table, scores, estimates = (
         outcome.decision,
@@ -41,12 +45,13 @@ def _rows(outcome: DecisionOutcome) -> list[ModelRow]:
             model=name,
             predicted_quality=float(table.quality[i]),
             quality_source=scores.source[i],
-            predicted_cost_usd=float(table.cost_usd[i]),
+            predicted_cost_usd=_known(table.cost_usd[i]),
             predicted_runtime_s=float(table.runtime_s[i]),
             predicted_accelerator_s=float(accelerator_s[i]),
             accelerators=int(estimates.accelerators[i]),
             runtime_source=estimates.runtime_source[i],
             predicted_completion_tokens=float(scores.completion_tokens[0, i]),
+            length_source=scores.length_source[i] if scores.length_source else "unknown",
             utility=_finite(decision.utility[i]),
             on_pareto_front=bool(decision.on_front[i]),
             feasible=bool(decision.feasible[i]),

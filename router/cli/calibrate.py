@@ -23,35 +23,29 @@ import typer
 
 from policies.calibrate import CalibrationResult
 from policies.calibrate import calibrate as calibrate_weights
-from policies.cost import hosted_cost
 from policies.types import FloatArray
+from predictors.pricing import fill_costs
 from predictors.records import RecordMatrix
 from router.settings import Settings
 
-
-def priced(matrix: RecordMatrix, prices: Mapping[str, tuple[float, float]]) -> RecordMatrix:
-    """``matrix`` with missing costs filled from ``prices`` (prompt tokens counted when
-    absent; a cell without completion tokens stays NaN)."""
-    if not prices:
-        return matrix
-    from predictors.tokens import count_prompt_tokens
-
-    counted = np.array([count_prompt_tokens(p) for p in matrix.prompts], dtype=np.float64)
-    prompt_tokens = np.where(np.isnan(matrix.prompt_tokens), counted, matrix.prompt_tokens)
-    unit = np.array([prices.get(m, (np.nan, np.nan)) for m in matrix.models], dtype=np.float64)
-    filled = hosted_cost(prompt_tokens[:, None], matrix.completion_tokens, unit[:, 0], unit[:, 1])
-    cost = np.where(np.isnan(matrix.cost_usd), filled, matrix.cost_usd)
-    return RecordMatrix(
-        matrix.ids, matrix.prompts, matrix.tasks, matrix.models, matrix.scores,
-        cost, prompt_tokens, matrix.completion_tokens,
-    )  # fmt: skip
+#: Missing costs priced from a catalog (``predictors.pricing.fill_costs``, one rule).
+priced = fill_costs
 
 
 def record_matrix(path: Path, prices: Mapping[str, tuple[float, float]]) -> RecordMatrix:
-    """Validated records from ``path`` pivoted to prompts x models, priced."""
+    """Validated records from ``path`` pivoted to prompts x models, priced; a data set
+    without costs (none recorded, no catalog prices) cannot be calibrated."""
+    from predictors.datacheck import has_costs
     from predictors.records import load_records, pivot
 
-    return priced(pivot(load_records(path)), prices)
+    matrix = priced(pivot(load_records(path)), prices)
+    if not has_costs(matrix):
+        raise ValueError(
+            f"{path}: no costs for every model (record cost_usd, or give --catalog / "
+            "PARETOROUTE_CATALOG prices with completion_tokens): a quality-only pool has "
+            "no cost trade-off to calibrate; route it with cost_weight 0"
+        )
+    return matrix
 
 
 def calibrate_matrix(
@@ -122,13 +116,24 @@ def _print_result(result: CalibrationResult) -> None:
     )
 
 
+def _catalog_prices(catalog: Path | None) -> dict[str, tuple[float, float]]:
+    if catalog is None:
+        return {}
+    from router.catalog import price_table
+
+    return price_table(catalog)
+
+
 def calibrate(
     data: Annotated[Path, typer.Option(help="Eval records, JSONL", exists=True, dir_okay=False)],
     reference: Annotated[str, typer.Option(help="Reference model R")],
     target: Annotated[float, typer.Option(help="Fraction of R's mean quality to keep")] = 0.95,
     profile: Annotated[str, typer.Option(help="Profile name to write")] = "quality-target",
     catalog: Annotated[
-        Path | None, typer.Option(help="Catalog for prices of records without cost_usd")
+        Path | None,
+        typer.Option(
+            help="Catalog for prices of records without cost_usd [env PARETOROUTE_CATALOG]"
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="YAML file to create or update (default: print)")
@@ -146,11 +151,7 @@ def calibrate(
     from predictors.errors import PredictorError
 
     settings = Settings() if artifact is None else Settings(artifact=artifact)
-    prices: dict[str, tuple[float, float]] = {}
-    if catalog is not None:
-        from router.catalog import price_table
-
-        prices = price_table(catalog)
+    prices = _catalog_prices(catalog or settings.catalog)
     if steer not in {"artifact", "prior", "oracle"}:
         raise typer.BadParameter("--steer must be 'artifact', 'prior' or 'oracle'")
     try:

@@ -5,16 +5,20 @@ does (``--catalog``, ``--artifact`` and ``--scorer`` override the ``PARETOROUTE_
 settings) and decide through ``DecisionEngine``, with the preferences merged by the same
 ``build_preferences`` as ``/v1/route``: so a prompt gets the same model here, in a batch
 and over HTTP. Batch input is JSONL, one ``{"id", "prompt"}`` or ``{"id", "messages"}``
-per line; output is one JSON line per (id, cost weight).
+per line; output is one JSON line per (id, cost weight). A model without a price has
+``predicted_cost_usd: null``; in a pool where no model has a price every ``reason``
+says the decision was on quality only.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from router.engine import DecisionEngine, DecisionOutcome
@@ -23,11 +27,29 @@ from router.settings import Settings
 
 
 def build_engine(settings: Settings) -> DecisionEngine:
-    """Catalog and scorer from ``settings``, as ``router.services`` builds them."""
-    from router.catalog import load_catalog
+    """Catalog and scorer from ``settings``, as ``router.services`` builds them; except
+    that an ``--artifact`` without a catalog decides between the artifact's own models
+    (``router.catalog.artifact_catalog``). Warns on stderr when catalog models are
+    unknown to the artifact (they get the metadata prior, the same for every prompt)."""
+    from router.catalog import artifact_catalog, load_catalog
     from router.services import build_scorer
 
-    return DecisionEngine(load_catalog(settings.catalog), build_scorer(settings))
+    scorer = build_scorer(settings)
+    known: tuple[str, ...] | None = getattr(scorer, "models", None)
+    manifest = getattr(scorer, "manifest", None)
+    if settings.catalog is None and settings.artifact is not None and manifest is not None:
+        catalog = artifact_catalog(manifest["models"], manifest["prices"], str(settings.artifact))
+    else:
+        catalog = load_catalog(settings.catalog)
+    unknown = [m for m in catalog.names() if known is not None and m not in known]
+    if unknown:
+        typer.echo(
+            f"warning: {len(unknown)} of {len(catalog.models)} catalog models are unknown to "
+            f"the predictor ({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}): "
+            "their quality is the metadata prior, the same for every prompt",
+            err=True,
+        )
+    return DecisionEngine(catalog, scorer)
 
 
 def parse_prefs(pairs: Sequence[str], **flags: Any) -> dict[str, Any]:
@@ -64,11 +86,12 @@ def preferences_for(engine: DecisionEngine, profile: str | None, values: dict[st
 def decision_row(outcome: DecisionOutcome) -> dict[str, Any]:
     """One decision in the API's vocabulary (``/v1/route`` field names)."""
     index, table = outcome.decision.index, outcome.table
+    cost = float(table.cost_usd[index])
     return {
         "model": outcome.decision.model,
         "profile": outcome.profile,
         "predicted_quality": float(table.quality[index]),
-        "predicted_cost_usd": float(table.cost_usd[index]),
+        "predicted_cost_usd": cost if math.isfinite(cost) else None,
         "predicted_runtime_s": float(table.runtime_s[index]),
         "fell_back": outcome.decision.fell_back,
         "reason": outcome.decision.reason,
@@ -140,7 +163,7 @@ def _print(outcome: DecisionOutcome) -> None:
         table.add_row(
             f"[bold]* {name}[/bold]" if i == decision.index else name,
             f"{candidates.quality[i]:.3f}",
-            f"{candidates.cost_usd[i]:.6f}",
+            f"{candidates.cost_usd[i]:.6f}" if np.isfinite(candidates.cost_usd[i]) else "-",
             f"{candidates.runtime_s[i]:.2f}",
             f"{decision.utility[i]:.3f}",
             "yes" if decision.on_front[i] else "",
@@ -181,6 +204,16 @@ def _settings(catalog: Path | None, artifact: Path | None, scorer: str | None) -
     return Settings(**{key: value for key, value in given.items() if value is not None})
 
 
+def _engine(settings: Settings) -> DecisionEngine:
+    from predictors.errors import PredictorError
+    from router.catalog import CatalogError
+
+    try:
+        return build_engine(settings)
+    except (PredictorError, CatalogError) as error:
+        raise typer.BadParameter(str(error), param_hint="--artifact/--catalog") from None
+
+
 def _batch(engine: DecisionEngine, source: Path, out: Path, profile: str | None,
            values: dict[str, Any], cost_weights: str | None) -> None:  # fmt: skip
     weights: list[float | None] = [None]
@@ -219,7 +252,7 @@ def route(
         raise typer.BadParameter("give a PROMPT, or --input and --output", param_hint="PROMPT")
     if input is not None and output is None:
         raise typer.BadParameter("--input needs --output", param_hint="--output")
-    engine = build_engine(_settings(catalog, artifact, scorer))
+    engine = _engine(_settings(catalog, artifact, scorer))
     if input is not None and output is not None:
         _batch(engine, input, output, profile, values, cost_weights)
         return

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from policies import NoFeasibleModel, Preferences, decide
+from policies.choice import choose_at
 from tests.policies.conftest import TableFactory
 
 
@@ -101,6 +102,23 @@ def test_missing_estimates_are_infeasible(table_factory: TableFactory) -> None:
     decision = decide(table, Preferences(), prompt_tokens=1)
     assert decision.model == "model-1"
     assert decision.infeasible_reason[0] == "missing_estimate"
+
+
+def test_a_pool_without_prices_routes_on_quality_only(table_factory: TableFactory) -> None:
+    table = table_factory([0.4, 0.8, 0.6], [np.nan] * 3, [1.0, 1.0, 1.0])
+    for prefs in (Preferences(), Preferences(cost_weight=1e6, max_cost_usd=1e-9)):
+        decision = decide(table, prefs, prompt_tokens=1)
+        assert decision.model == "model-1"
+        assert all(decision.feasible)
+        assert decision.reason.endswith("no model has a price: routed on quality only")
+        assert [table.models[i] for i in decision.ranking] == ["model-1", "model-2", "model-0"]
+
+
+def test_sweeps_treat_a_row_without_prices_as_quality_only() -> None:
+    quality = np.array([[0.2, 0.9, 0.5], [0.2, 0.9, 0.5]])
+    cost = np.array([[np.nan] * 3, [1.0, np.nan, 0.5]])
+    assert choose_at(quality, cost, 1e6).tolist() == [1, 2]
+    assert choose_at(quality, cost, 0.0).tolist() == [1, 2]
 
 
 def test_ties_break_by_quality_cost_runtime_then_order(table_factory: TableFactory) -> None:

@@ -104,8 +104,10 @@ def test_priors_use_own_accelerator_or_the_reference() -> None:
     assert prior_runtime(hosted).source == "default"
     expected = analytic_runtime(DEFAULT_PARAMS_B, ACCELERATORS["h100-80gb"], source="default")
     assert prior_runtime(hosted) == expected
-    with pytest.raises(ValueError, match="needs params_b"):
-        prior_runtime(ModelEconomics("x", None, None, is_local=True))
+    # A local model with no accelerator (quality-only, no price) runs on the reference.
+    assert prior_runtime(ModelEconomics("x", None, None, is_local=True)) == expected
+    with pytest.raises(ValueError, match="unknown accelerator"):
+        prior_runtime(ModelEconomics("y", None, None, is_local=True, accelerator="abacus"))
 
 
 def test_estimator_refits_from_observations_in_a_bounded_window() -> None:

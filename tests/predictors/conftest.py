@@ -91,3 +91,22 @@ def routerbench_csv(tmp_path: Path) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+@pytest.fixture
+def fitted_model():
+    """A small ``QualityModel`` fitted on random vectors (two tasks, no lengths)."""
+    from predictors.features import FeatureBuilder
+    from predictors.pipeline import QualityModel
+    from predictors.stacked import StackedQualityPredictor
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(60, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = (rng.random((60, 2)) < 0.5).astype(float)
+    model = QualityModel(
+        features=FeatureBuilder(ks=(5,), n_clusters=3, n_components=4),
+        quality=StackedQualityPredictor(max_rounds=10, min_child_samples=5),
+    )
+    tasks = ["even" if i % 2 else "odd" for i in range(60)]
+    return model.fit(vectors, rng.random((60, 12)), scores, np.full((60, 2), np.nan), tasks)

@@ -147,3 +147,12 @@ def test_out_is_a_whole_loadable_catalog_with_comments_kept(tmp_path: Path) -> N
     assert again.exit_code == 0, again.output
     assert first_comment in out.read_text()
     assert {"quality-target", "second"} <= set(load_catalog(out).profiles)
+
+
+def test_cli_refuses_a_pool_without_costs(tmp_path: Path) -> None:
+    records = [{k: v for k, v in r.items() if k != "cost_usd"} for r in _records(20)]
+    result = CliRunner().invoke(
+        _app(), ["--data", str(_write(tmp_path, records)), "--reference", "reference"]
+    )
+    assert result.exit_code == 2
+    assert "quality-only pool" in result.output

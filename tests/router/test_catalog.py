@@ -60,10 +60,10 @@ def test_no_price_anywhere():
         parse_catalog(document, "f.yaml")
 
 
-def test_local_model_needs_params_and_known_accelerator():
+def test_local_model_without_accelerator_has_no_price_and_a_known_one_is_checked():
     local = model(litellm_model="hosted_vllm/llama", provider="local", api_base="http://x")
-    with pytest.raises(CatalogError, match="params_b and accelerator"):
-        parse_catalog({"models": [local]}, "f.yaml")
+    unpriced = parse_catalog({"models": [local]}, "f.yaml").models[0]
+    assert unpriced.is_local and unpriced.price_source == "none"
     local.update(params_b=8, accelerator="tpu-v9")
     with pytest.raises(CatalogError, match="unknown profile 'tpu-v9'"):
         parse_catalog({"models": [local]}, "f.yaml")

@@ -57,3 +57,11 @@ def test_route_without_prompt_or_input_fails_cleanly():
     result = runner.invoke(app, ["route"])
     assert result.exit_code != 0
     assert "PROMPT" in result.output
+
+
+def test_catalog_models_unknown_to_the_predictor_are_flagged():
+    catalog = Path(__file__).resolve().parents[2] / "deploy/catalogs/local-openai-compatible.yaml"
+    result = runner.invoke(app, ["route", "--catalog", str(catalog), "--json", "Hi there"])
+    assert result.exit_code == 0, result.output
+    assert "4 of 4 catalog models are unknown to the predictor" in result.output
+    assert "metadata prior, the same for every prompt" in result.output
