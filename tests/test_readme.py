@@ -8,6 +8,8 @@ except for the address, ``127.0.0.1:8000`` → the live server's.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -72,3 +74,27 @@ def test_quickstart_python_blocks(address: str):
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip(), "the example prints what it got"
+
+
+@pytest.mark.slow
+def test_predictors_block_runs_as_written(tmp_path: Path):
+    """Batch routing, training on the shipped data, the 5-fold CV report, the new artifact."""
+    (code,) = blocks("Predictors: training and evaluating your own router", "bash")
+    (tmp_path / "data").symlink_to(README.parent / "data")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", code],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1500, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    decisions = [
+        json.loads(line) for line in (tmp_path / "decisions.jsonl").read_text().splitlines()
+    ]
+    assert {(d["id"], d["cost_weight"]) for d in decisions} == {
+        (q, w) for q in ("q1", "q2") for w in (0.0, 50.0, 1000.0)
+    }
+    assert (tmp_path / "my_artifact" / "manifest.json").exists()
+    report = json.loads((tmp_path / "reports" / "cv5" / "metrics.json").read_text())
+    assert report["overall"]["routers"]["learned"]["aiq"] > 0.8
+    mine = (tmp_path / "mine.jsonl").read_text().splitlines()
+    assert len(mine) == 2 and all(json.loads(line)["model"] for line in mine)
