@@ -23,7 +23,7 @@ from predictors.base import Scorer
 from predictors.scorer import configure_threads
 from router.api import decision, generation, meta
 from router.catalog import Catalog
-from router.edge import BodySizeLimit, install_error_handlers
+from router.edge import BodySizeLimit, UnhandledErrors, install_error_handlers
 from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
@@ -77,6 +77,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UnhandledErrors)
     install_error_handlers(app)
     app.include_router(generation.api)
     app.include_router(decision.api)

@@ -26,6 +26,18 @@ class RouterMetrics:
             ["status", "code"],
             registry=r,
         )
+        self.fallbacks = Counter(
+            "paretoroute_fallbacks",
+            "Moves to the next model in the ranking, by why the previous one was left.",
+            ["reason"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "paretoroute_retries",
+            "Retries of the same model, by the failure retried.",
+            ["reason"],
+            registry=r,
+        )
         self.decision_seconds = Histogram(
             "paretoroute_decision_seconds",
             "Time to decide (score + estimate + policy) for routed requests.",

@@ -22,6 +22,8 @@ from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
 from router.feedback import Feedback
 from router.metrics import RouterMetrics
 from router.planning import Planner
+from router.resilience.breaker import BreakerConfig, InProcessBreakerStore
+from router.resilience.failover import Failover
 from router.routing import ModelRouter
 from router.settings import Settings
 from router.spend import SpendControl
@@ -29,6 +31,7 @@ from router.upstream.aiohttp_upstream import AiohttpUpstream
 from router.upstream.base import Upstream
 from router.upstream.dispatch import DispatchingUpstream
 from router.upstream.in_process import HttpxUpstream
+from router.upstream.limits import ResponseLimits
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class Services:
     planner: Planner
     metrics: RouterMetrics
     feedback: Feedback
+    failover: Failover
 
 
 def build_scorer(settings: Settings) -> Scorer:
@@ -56,7 +60,7 @@ def build_scorer(settings: Settings) -> Scorer:
     return load_scorer(path)
 
 
-def build_upstream() -> Upstream:
+def build_upstream(limits: ResponseLimits | None = None) -> Upstream:
     """In-process replay server, direct aiohttp forwarding, litellm for the rest."""
     from router.replay.app import create_replay_app
     from router.replay.data import ReplayDataset
@@ -64,8 +68,25 @@ def build_upstream() -> Upstream:
 
     replay = create_replay_app(ReplayDataset.load())
     replay_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=replay), timeout=None)
-    in_process = {BUILTIN_REPLAY: HttpxUpstream(replay_client)}
-    return DispatchingUpstream(AiohttpUpstream(), LiteLLMUpstream, in_process)
+    in_process = {BUILTIN_REPLAY: HttpxUpstream(replay_client, limits)}
+    return DispatchingUpstream(AiohttpUpstream(limits=limits), LiteLLMUpstream, in_process)
+
+
+def build_failover(
+    settings: Settings, catalog: Catalog, upstream: Upstream, metrics: RouterMetrics, timeout: float
+) -> Failover:
+    """Retries, fallback and one in-process circuit breaker per model."""
+    config = settings.resilience
+    breakers = InProcessBreakerStore(
+        BreakerConfig(
+            window_s=config.breaker_window_s,
+            min_calls=config.breaker_min_calls,
+            failure_rate=config.breaker_failure_rate,
+            cooldown_s=config.breaker_cooldown_s,
+            half_open_probes=config.breaker_half_open_probes,
+        )
+    )
+    return Failover(upstream, catalog, breakers, config, metrics, timeout_s=timeout)
 
 
 def build_services(
@@ -91,12 +112,17 @@ def build_services(
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
     metrics = RouterMetrics(registry)
     spend = SpendControl(metrics)
+    limits = ResponseLimits(
+        settings.resilience.max_response_bytes, settings.resilience.max_sse_line_bytes
+    )
+    upstream = upstream or build_upstream(limits)
     return Services(
         settings=settings,
         catalog=catalog,
         scorer=scorer,
-        upstream=upstream or build_upstream(),
+        upstream=upstream,
         planner=Planner(router, prior.tolist(), timeout, spend, ScoreBatcher(scorer, router.cards)),
         metrics=metrics,
         feedback=Feedback(router, spend, metrics),
+        failover=build_failover(settings, catalog, upstream, metrics, timeout),
     )

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from router.resilience.config import ResilienceSettings
+
 
 class Settings(BaseSettings):
     """Everything the server reads from its environment.
@@ -35,5 +37,7 @@ class Settings(BaseSettings):
     upstream_timeout_s: float | None = Field(default=None, gt=0)
     #: Threads for numpy/torch/LightGBM inside the routing decision (the box has 2 cores).
     compute_threads: int = Field(default=1, ge=1)
+    #: Timeouts, retries, fallback, circuit breakers, upstream response caps.
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     log_level: str = "info"
     access_log: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,13 +12,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from router.api.openapi import ERROR_RESPONSES
-from router.errors import RouterError, UpstreamError
+from router.errors import RouterError, UpstreamResponseError
 from router.planning import Plan
+from router.resilience.calls import close_quietly
 from router.schemas import ChatCompletionRequest, CompletionRequest
 from router.services import Services
 from router.upstream.base import Endpoint, Payload
 from router.upstream.fields import DROPPED_HEADER, UnknownFields, check_fields, forwardable
+from router.upstream.json_safe import check_json_safe
+from router.upstream.wire import valid_usage
 
+logger = logging.getLogger(__name__)
 api = APIRouter(tags=["generation"])
 
 _DONE = b"data: [DONE]\n\n"
@@ -33,11 +38,21 @@ def forward_body(
     """
     sent = body.model_dump(exclude_unset=True, exclude={"router"})
     dropped = check_fields(sent, endpoint, unknown)
-    return forwardable(sent, endpoint, translated=False), dropped
+    payload = forwardable(sent, endpoint, translated=False)
+    check_json_safe(payload)
+    return payload, dropped
 
 
 def _json(payload: Any, headers: dict[str, str]) -> Response:
-    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
+    try:
+        content = orjson.dumps(payload)
+    except TypeError:  # e.g. an integer over 64 bits from the upstream
+        raise UpstreamResponseError("The upstream's answer cannot be encoded as JSON.") from None
+    return Response(content, media_type="application/json", headers=headers)
+
+
+def _error_event(error: RouterError) -> bytes:
+    return b"data: " + orjson.dumps(error.to_body()) + b"\n\n"
 
 
 async def _sse(
@@ -60,31 +75,19 @@ async def _sse(
     except RouterError as error:
         # Headers are gone; the OpenAI SDK raises on an ``error`` event in the stream.
         services.metrics.errors.labels(str(error.status_code), error.code or "").inc()
-        yield b"data: " + orjson.dumps(error.to_body()) + b"\n\n"
+        yield _error_event(error)
+    except Exception:
+        # Whatever broke, the caller still gets an error event and [DONE], never a cut.
+        logger.exception("stream from %s failed", name)
+        failed = UpstreamResponseError(f"The stream from model {name!r} failed.")
+        services.metrics.errors.labels(str(failed.status_code), failed.code or "").inc()
+        yield _error_event(failed)
     else:
-        services.feedback.served(plan, endpoint, usage, time.perf_counter() - started)
+        services.feedback.served(plan, endpoint, valid_usage(usage), time.perf_counter() - started)
     finally:
         # A caller that disconnects mid-stream must not leave the upstream stream open.
-        close = getattr(rest, "aclose", None)
-        if close is not None:
-            await close()
+        await close_quietly(rest)
     yield _DONE
-
-
-async def _stream(
-    services: Services, plan: Plan, endpoint: Endpoint, body: Payload, headers: dict[str, str]
-) -> Response:
-    started = time.perf_counter()
-    chunks = services.upstream.stream(plan.target, endpoint, body).__aiter__()
-    try:
-        first = await chunks.__anext__()
-    except StopAsyncIteration:
-        raise UpstreamError(f"model {plan.model.name!r} returned an empty stream") from None
-    return StreamingResponse(
-        _sse(services, plan, endpoint, first, chunks, started),
-        media_type="text/event-stream",
-        headers=headers,
-    )
 
 
 async def _generate(
@@ -93,16 +96,25 @@ async def _generate(
     services: Services = request.app.state.services
     payload, dropped = forward_body(body, endpoint, services.settings.unknown_fields)
     plan = await services.planner.plan(body, request.headers)
-    headers = plan.headers()
-    if dropped:
-        headers[DROPPED_HEADER] = ",".join(dropped)
-    if body.stream:
-        return await _stream(services, plan, endpoint, payload, headers)
     started = time.perf_counter()
-    result = await services.upstream.complete(plan.target, endpoint, payload)
-    services.feedback.served(plan, endpoint, result.get("usage"), time.perf_counter() - started)
-    result["model"] = plan.model.name
-    return _json(result, headers)
+    if body.stream:
+        opened = await services.failover.stream(plan, endpoint, payload)
+        first, rest = opened.value
+        response: Response = StreamingResponse(
+            _sse(services, opened.plan, endpoint, first, rest, started),
+            media_type="text/event-stream",
+            headers=opened.headers(),
+        )
+    else:
+        served = await services.failover.complete(plan, endpoint, payload)
+        result = served.value
+        usage = valid_usage(result.get("usage"))
+        services.feedback.served(served.plan, endpoint, usage, time.perf_counter() - started)
+        result["model"] = served.plan.model.name
+        response = _json(result, served.headers())
+    if dropped:
+        response.headers[DROPPED_HEADER] = ",".join(dropped)
+    return response
 
 
 @api.post(

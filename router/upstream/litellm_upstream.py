@@ -9,12 +9,31 @@ set once there, not from request code.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from router.errors import UpstreamError, UpstreamTimeoutError
+from router.errors import UpstreamError
 from router.upstream.base import Endpoint, Payload, UpstreamTarget
 from router.upstream.fields import forwardable
+from router.upstream.status import status_error
+from router.upstream.wire import timeout_error, unreachable_error
+
+#: litellm prefixes messages with its exception class and the provider's ("OpenAIException").
+_LITELLM_PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(\w+Exception\s*-\s*)?")
+
+
+def _retry_after(error: Exception) -> str | None:
+    """The ``retry-after`` header of the provider response behind a litellm exception."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        value = headers.get("retry-after")
+    except Exception:  # litellm sometimes attaches a placeholder response object
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _dump(obj: Any) -> Payload:
@@ -47,13 +66,24 @@ class LiteLLMUpstream:
         return kwargs
 
     def _translate(self, error: Exception, target: UpstreamTarget) -> UpstreamError:
+        """One router error per litellm exception; never its traceback or addresses."""
+        if isinstance(error, UpstreamError):
+            return error
         if isinstance(error, self._litellm.Timeout):
-            return UpstreamTimeoutError(
-                f"model {target.model!r} did not answer within {target.timeout_s:g} s"
-            )
+            return timeout_error(target)
+        if isinstance(error, self._litellm.APIConnectionError):
+            return unreachable_error(target, error)
         status = getattr(error, "status_code", None)
-        message = getattr(error, "message", None) or str(error)
-        return UpstreamError(f"model {target.model!r} failed: {message}", upstream_status=status)
+        if not isinstance(status, int) or status < 400:
+            status = 502
+        message = _LITELLM_PREFIX.sub("", getattr(error, "message", None) or str(error))
+        return status_error(
+            target.model,
+            status,
+            message,
+            retry_after=_retry_after(error),
+            secrets=(target.api_key,),
+        )
 
     async def _call(self, endpoint: Endpoint, kwargs: dict[str, Any]) -> Any:
         if endpoint == "chat":
@@ -75,8 +105,6 @@ class LiteLLMUpstream:
             response = await self._call(endpoint, kwargs)
             async for chunk in response:
                 yield _dump(chunk)
-        except UpstreamError:
-            raise
         except Exception as error:
             raise self._translate(error, target) from None
 
