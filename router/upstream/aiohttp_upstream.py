@@ -19,11 +19,9 @@ from router.upstream.limits import ResponseLimits, read_capped, read_prefix, spl
 from router.upstream.status import body_error
 from router.upstream.wire import (
     broken_stream_error,
-    is_data,
-    is_done,
     parse_json,
     request_parts,
-    sse_payload,
+    sse_events,
     timeout_error,
     unreachable_error,
 )
@@ -91,12 +89,9 @@ class AiohttpUpstream:
                 lines = split_lines(
                     response.content.iter_any(), self.limits.max_line_bytes, target.model
                 )
-                async for line in lines:
-                    if is_data(line):
-                        if is_done(line):
-                            return
-                        started = True
-                        yield sse_payload(line, target)
+                async for chunk in sse_events(lines, target):
+                    started = True
+                    yield chunk
         except aiohttp.ConnectionTimeoutError as error:
             raise unreachable_error(target, error) from None
         except TimeoutError:

@@ -18,11 +18,9 @@ from router.upstream.limits import ResponseLimits, read_capped, read_prefix, spl
 from router.upstream.status import body_error
 from router.upstream.wire import (
     broken_stream_error,
-    is_data,
-    is_done,
     parse_json,
     request_parts,
-    sse_payload,
+    sse_events,
     timeout_error,
     unreachable_error,
 )
@@ -84,11 +82,8 @@ class HttpxUpstream:
         response = await self._send(target, request)
         try:
             lines = split_lines(response.aiter_bytes(), self.limits.max_line_bytes, target.model)
-            async for raw in lines:
-                if is_data(raw):
-                    if is_done(raw):
-                        return
-                    yield sse_payload(raw, target)
+            async for chunk in sse_events(lines, target):
+                yield chunk
         except httpx.TimeoutException:
             raise timeout_error(target) from None
         except httpx.HTTPError as error:

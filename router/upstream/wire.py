@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 import orjson
@@ -80,6 +81,34 @@ def sse_payload(line: bytes, target: UpstreamTarget) -> Payload:
         detail = scrub(text, (target.api_key,))
         raise UpstreamError(f"Model {target.model!r} sent an error mid-stream: {detail}")
     return chunk
+
+
+def _finished(chunk: Payload) -> bool:
+    choices = chunk.get("choices")
+    if not isinstance(choices, list):
+        return False
+    return any(isinstance(c, dict) and c.get("finish_reason") for c in choices)
+
+
+async def sse_events(lines: AsyncIterable[bytes], target: UpstreamTarget) -> AsyncIterator[Payload]:
+    """The chunks of an OpenAI event stream, up to ``data: [DONE]``.
+
+    A stream that stops without ``[DONE]`` and without any ``finish_reason`` was cut
+    (a connection closed mid-body can look like a clean end): that raises.
+    """
+    finished = False
+    async for line in lines:
+        if not is_data(line):
+            continue
+        if is_done(line):
+            return
+        chunk = sse_payload(line, target)
+        finished = finished or _finished(chunk)
+        yield chunk
+    if not finished:
+        raise UpstreamConnectionError(
+            f"The stream from model {target.model!r} ended before it was complete"
+        )
 
 
 def is_data(line: bytes) -> bool:
