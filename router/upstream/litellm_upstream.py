@@ -23,6 +23,35 @@ from router.upstream.wire import timeout_error, unreachable_error
 _LITELLM_PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(\w+Exception\s*-\s*)?")
 
 
+#: Exceptions (by name, across openai, httpx, aiohttp) meaning "no connection was made
+#: or it broke". litellm re-wraps them as a 500 ``InternalServerError``.
+_CONNECTION_ERRORS = frozenset(
+    {
+        "APIConnectionError",
+        "ConnectError",
+        "RemoteProtocolError",
+        "ReadError",
+        "ConnectionError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "ClientConnectorError",
+        "ServerDisconnectedError",
+    }
+)
+
+
+def _connection_failure(error: BaseException) -> bool:
+    """True when a connection error is anywhere in ``error``'s chain of causes."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if type(seen).__name__ in _CONNECTION_ERRORS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _retry_after(error: Exception) -> str | None:
     """The ``retry-after`` header of the provider response behind a litellm exception."""
     response = getattr(error, "response", None)
@@ -71,7 +100,7 @@ class LiteLLMUpstream:
             return error
         if isinstance(error, self._litellm.Timeout):
             return timeout_error(target)
-        if isinstance(error, self._litellm.APIConnectionError):
+        if isinstance(error, self._litellm.APIConnectionError) or _connection_failure(error):
             return unreachable_error(target, error)
         status = getattr(error, "status_code", None)
         if not isinstance(status, int) or status < 400:

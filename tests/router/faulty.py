@@ -32,7 +32,6 @@ MODES = (
     "big_body",  # a ``big_bytes`` JSON body (chunked, so no length is declared)
     "long_line",  # one SSE line of ``big_bytes``
     "bad_usage",  # a completion whose usage counts are negative / fractional
-    "huge_int",  # a completion carrying an integer over 64 bits
 )
 
 
@@ -175,12 +174,6 @@ async def _bad_usage(state: FaultState, body: dict[str, Any], writer: Writer) ->
     writer.write(_head(200, "application/json", length=len(payload)) + payload)
 
 
-async def _huge_int(state: FaultState, body: dict[str, Any], writer: Writer) -> None:
-    text = orjson.dumps(_completion(body)).decode()
-    payload = text.replace('"created":1', '"created":' + str(2**70)).encode()
-    writer.write(_head(200, "application/json", length=len(payload)) + payload)
-
-
 RESPONDERS: dict[str, Responder] = {
     "ok": _ok,
     "status": _status,
@@ -192,7 +185,6 @@ RESPONDERS: dict[str, Responder] = {
     "big_body": _big_body,
     "long_line": _long_line,
     "bad_usage": _bad_usage,
-    "huge_int": _huge_int,
 }
 
 
@@ -232,6 +224,9 @@ class FaultyUpstream:
             await writer.drain()
             writer.close()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            writer.transport.abort()
+        except asyncio.CancelledError:
+            # Shutting down: end quietly (asyncio logs a cancelled connection task).
             writer.transport.abort()
 
     async def _shutdown(self) -> None:
