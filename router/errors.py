@@ -43,6 +43,8 @@ class RouterError(Exception):
         self.message = message
         self.param = param
         self.code = code if code is not None else self.default_code
+        #: Headers set by whoever raised it (e.g. the failover chain), sent with the error.
+        self.extra_headers: dict[str, str] = {}
 
     def to_body(self) -> dict[str, Any]:
         """The OpenAI-shaped error body."""
@@ -57,7 +59,7 @@ class RouterError(Exception):
 
     def headers(self) -> dict[str, str]:
         """Extra response headers (``retry-after`` for rate limits)."""
-        return {}
+        return dict(self.extra_headers)
 
 
 class InvalidRequestError(RouterError):
@@ -112,7 +114,7 @@ class CircuitOpenError(ModelUnavailableError):
         self.retry_after_s = retry_after_s
 
     def headers(self) -> dict[str, str]:
-        return {"retry-after": str(max(1, math.ceil(self.retry_after_s)))}
+        return {**super().headers(), "retry-after": str(max(1, math.ceil(self.retry_after_s)))}
 
 
 class UpstreamError(RouterError):
@@ -157,7 +159,7 @@ class UpstreamAuthError(UpstreamError):
     default_code = "upstream_auth_error"
 
     def headers(self) -> dict[str, str]:
-        return {"x-should-retry": "false"}
+        return {**super().headers(), "x-should-retry": "false"}
 
 
 class UpstreamRateLimitError(UpstreamError):
@@ -179,7 +181,7 @@ class UpstreamRateLimitError(UpstreamError):
 
     def headers(self) -> dict[str, str]:
         seconds = 1.0 if self.retry_after_s is None else self.retry_after_s
-        return {"retry-after": str(max(1, math.ceil(seconds)))}
+        return {**super().headers(), "retry-after": str(max(1, math.ceil(seconds)))}
 
 
 class UpstreamBadRequestError(UpstreamError):

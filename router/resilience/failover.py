@@ -53,7 +53,7 @@ class Served(Generic[T]):
     @property
     def chain(self) -> str:
         """``modelA:upstream_5xx,modelB:ok``."""
-        return ",".join(f"{hop.model}:{hop.outcome}" for hop in self.hops)
+        return chain_text(self.hops)
 
     def headers(self) -> dict[str, str]:
         """The plan's headers for the served model, plus the chain when it has more than
@@ -85,6 +85,18 @@ class _Budget:
         if left <= 0:
             raise UpstreamTimeoutError(f"No time left to call model {target.model!r}")
         return replace(target, timeout_s=min(target.timeout_s, left))
+
+
+def chain_text(hops: list[Hop] | tuple[Hop, ...]) -> str:
+    """``modelA:upstream_5xx,modelB:ok``."""
+    return ",".join(f"{hop.model}:{hop.outcome}" for hop in hops)
+
+
+def _with_chain(error: RouterError, hops: list[Hop]) -> RouterError:
+    """``error`` carrying the chain header, so a failed request shows what was tried."""
+    if hops:
+        error.extra_headers[CHAIN_HEADER] = chain_text(hops)
+    return error
 
 
 class Failover:
@@ -146,11 +158,11 @@ class Failover:
                 if kind is not None and (not budget.hops or budget.hops[-1].model != model.name):
                     budget.hops.append(Hop(model.name, kind.reason))
                 if kind is None or not kind.fall_back or budget.spent():
-                    raise
+                    raise _with_chain(error, budget.hops) from None
                 last = error
                 continue
             return Served(hop_plan, value, tuple(budget.hops))
-        raise last or await self._all_open(order)
+        raise _with_chain(last or await self._all_open(order), budget.hops)
 
     def _plan_for(self, plan: Plan, index: int, model: CatalogModel) -> Plan:
         """The plan for ``model``: a new upstream target and predicted cost on fallback."""

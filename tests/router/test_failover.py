@@ -123,7 +123,7 @@ async def _one(client: httpx.AsyncClient, stream: bool) -> Result:
     )
 
 
-def fire(url: str, count: int, *, stream: bool = False, concurrency: int = 24) -> list[Result]:
+def fire(url: str, count: int, *, stream: bool = False, concurrency: int = 12) -> list[Result]:
     async def run() -> list[Result]:
         gate = asyncio.Semaphore(concurrency)
         limits = httpx.Limits(max_connections=concurrency)
@@ -242,6 +242,7 @@ def test_named_model_is_retried_but_never_falls_back(rig: Rig):
     assert response.status_code == 502
     assert state.hits - before == 2  # one call and one retry
     assert rig.good.state.hits == backup_before  # and no other model
+    assert response.headers[CHAIN] == f"{PRIMARY}:upstream_5xx,{PRIMARY}:upstream_5xx"
     recover(rig)
 
 
@@ -270,6 +271,7 @@ def test_every_model_open_is_503_with_retry_after(rig: Rig):
         )
         assert response.status_code == 503, response.text
         assert response.json()["error"]["code"] == "circuit_open"
+        assert response.headers[CHAIN] == f"{PRIMARY}:circuit_open,{BACKUP}:circuit_open"
         assert 1 <= int(response.headers["retry-after"]) <= 1 + COOLDOWN_S
     finally:
         rig.good.state.mode = "ok"
