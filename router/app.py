@@ -6,6 +6,8 @@ POST /v1/chat/completions
   → Planner.plan: model field → profile + preferences    router.preferences
       → prompt tokens, Scorer.score (quality, length)    predictors
       → estimate cost + runtime, decide                  policies
+  → Failover: retries, fallback along the ranking,
+      circuit breakers, per-model timeouts               router.resilience
   → Upstream.complete / stream                           router.upstream
   → response with model rewritten + x-paretoroute-*     router.api.generation
 """
