@@ -278,3 +278,23 @@ def test_every_model_open_is_503_with_retry_after(rig: Rig):
         time.sleep(COOLDOWN_S + 0.1)
         fire(rig.url, 1)
         recover(rig)
+
+
+def test_named_model_falls_back_when_the_setting_allows(rig: Rig):
+    recover(rig)
+    document = {
+        "upstream_timeout_s": 1.0,
+        "models": [model(PRIMARY, rig.bad.url, 10), model(BACKUP, rig.good.url, 1)],
+    }
+    settings = Settings(resilience=RESILIENCE.model_copy(update={"fallback_named_models": True}))
+    app = create_app(settings, catalog=parse_catalog(document, "named"), scorer=PriorScorer())
+    rig.bad.state.mode, rig.bad.state.status = "status", 500
+    try:
+        with live_server(app) as url:
+            body = {"model": PRIMARY, "messages": MESSAGES}
+            response = httpx.post(url + "/v1/chat/completions", json=body)
+    finally:
+        rig.bad.state.mode = "ok"
+    assert response.status_code == 200, response.text
+    assert response.headers["x-paretoroute-model"] == BACKUP
+    assert response.headers[CHAIN].endswith(f"{BACKUP}:ok")

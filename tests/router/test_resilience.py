@@ -28,6 +28,7 @@ from router.resilience.breaker import BreakerConfig, CircuitState, InProcessBrea
 from router.resilience.ranking import decision_ranking
 from router.resilience.retry import Backoff, classify
 from router.routing import ModelRouter
+from router.settings import Settings
 
 
 class Clock:
@@ -177,3 +178,11 @@ def test_backoff_is_jittered_capped_and_honours_retry_after():
     wait = UpstreamRateLimitError("r", retry_after_s=1.5)
     assert backoff.delay(0, wait, rng) == 1.5
     assert backoff.delay(0, UpstreamRateLimitError("r", retry_after_s=9.0), rng) is None
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PARETOROUTE_RESILIENCE__MAX_FALLBACK_HOPS", "5")
+    monkeypatch.setenv("PARETOROUTE_RESILIENCE__BREAKER_COOLDOWN_S", "2.5")
+    settings = Settings()
+    assert settings.resilience.max_fallback_hops == 5
+    assert settings.resilience.breaker_cooldown_s == 2.5
