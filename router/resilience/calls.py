@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from router.errors import UpstreamResponseError
 from router.upstream.base import Endpoint, Payload, Upstream, UpstreamTarget
@@ -19,9 +20,11 @@ OpenStream = tuple[Payload, AsyncIterator[Payload]]
 
 
 async def complete_within(
-    upstream: Upstream, target: UpstreamTarget, endpoint: Endpoint, body: Payload
+    upstream: Upstream, target: UpstreamTarget, endpoint: Endpoint, body: Payload, left_s: float
 ) -> Payload:
-    """``upstream.complete``, or ``UpstreamTimeoutError`` after ``target.timeout_s``."""
+    """``upstream.complete``, or ``UpstreamTimeoutError`` after ``target.timeout_s`` (cut to
+    the ``left_s`` seconds left of the request's deadline)."""
+    target = replace(target, timeout_s=min(target.timeout_s, left_s))
     try:
         async with asyncio.timeout(target.timeout_s):
             return await upstream.complete(target, endpoint, body)
@@ -40,13 +43,18 @@ async def close_quietly(chunks: AsyncIterator[Payload]) -> None:
 
 
 async def open_stream(
-    upstream: Upstream, target: UpstreamTarget, endpoint: Endpoint, body: Payload
+    upstream: Upstream, target: UpstreamTarget, endpoint: Endpoint, body: Payload, left_s: float
 ) -> OpenStream:
     """Start a stream and wait (at most ``target.first_byte_s``) for its first chunk.
 
     Until this returns nothing has reached the caller, so a failure here may still
-    fall back to another model.
+    fall back to another model. The deadline's ``left_s`` cuts the wait for the first
+    chunk, not the waits between later chunks (a long answer may stream past it).
     """
+    wait = min(target.first_byte_s, left_s)
+    target = replace(
+        target, first_byte_timeout_s=wait, connect_timeout_s=min(target.connect_s, wait)
+    )
     chunks = upstream.stream(target, endpoint, body).__aiter__()
     try:
         async with asyncio.timeout(target.first_byte_s):

@@ -31,6 +31,8 @@ from router.resilience.retry import CIRCUIT_OPEN, OK_REASON, Backoff, FailureKin
 from router.upstream.base import Endpoint, Payload, Upstream, UpstreamTarget
 
 T = TypeVar("T")
+#: One attempt: the target and the seconds left of the request's deadline.
+Call = Callable[[UpstreamTarget, float], Awaitable[T]]
 CHAIN_HEADER = "x-paretoroute-fallback-chain"
 
 
@@ -79,12 +81,12 @@ class _Budget:
     def spent(self) -> bool:
         return self.calls >= self.max_calls or self.remaining() <= 0
 
-    def bound(self, target: UpstreamTarget) -> UpstreamTarget:
-        """``target`` with its timeouts cut to the time left; raises once none is left."""
+    def left(self, model: str) -> float:
+        """Seconds left before the deadline; raises once none is left."""
         left = self.remaining()
         if left <= 0:
-            raise UpstreamTimeoutError(f"No time left to call model {target.model!r}")
-        return replace(target, timeout_s=min(target.timeout_s, left))
+            raise UpstreamTimeoutError(f"No time left to call model {model!r}")
+        return left
 
 
 def chain_text(hops: list[Hop] | tuple[Hop, ...]) -> str:
@@ -127,16 +129,16 @@ class Failover:
     async def complete(self, plan: Plan, endpoint: Endpoint, body: Payload) -> Served[Payload]:
         """A non-streaming answer from the first model that gives one."""
         return await self._walk(
-            plan, lambda target: complete_within(self.upstream, target, endpoint, body)
+            plan, lambda target, left: complete_within(self.upstream, target, endpoint, body, left)
         )
 
     async def stream(self, plan: Plan, endpoint: Endpoint, body: Payload) -> Served[OpenStream]:
         """A stream from the first model that sends a first chunk."""
         return await self._walk(
-            plan, lambda target: open_stream(self.upstream, target, endpoint, body)
+            plan, lambda target, left: open_stream(self.upstream, target, endpoint, body, left)
         )
 
-    async def _walk(self, plan: Plan, call: Callable[[UpstreamTarget], Awaitable[T]]) -> Served[T]:
+    async def _walk(self, plan: Plan, call: Call[T]) -> Served[T]:
         loop = asyncio.get_running_loop()
         budget = _Budget(loop.time() + self.settings.request_timeout_s, self.settings.max_attempts)
         order = fallback_order(
@@ -184,16 +186,14 @@ class Failover:
             first_byte_timeout_s=config.first_byte_timeout_s or defaults.first_byte_timeout_s,
         )
 
-    async def _try_model(
-        self, plan: Plan, call: Callable[[UpstreamTarget], Awaitable[T]], budget: _Budget
-    ) -> T:
+    async def _try_model(self, plan: Plan, call: Call[T], budget: _Budget) -> T:
         name = plan.model.name
         retry = 0
         while True:
-            target = budget.bound(plan.target)
+            left = budget.left(name)
             budget.calls += 1
             try:
-                value = await call(target)
+                value = await call(plan.target, left)
             except RouterError as error:
                 kind = classify(error)
                 if kind is None:
