@@ -75,14 +75,17 @@ async def _sse(
     except RouterError as error:
         # Headers are gone; the OpenAI SDK raises on an ``error`` event in the stream.
         services.metrics.errors.labels(str(error.status_code), error.code or "").inc()
+        await services.failover.stream_ended(name, ok=False)
         yield _error_event(error)
     except Exception:
         # Whatever broke, the caller still gets an error event and [DONE], never a cut.
         logger.exception("stream from %s failed", name)
         failed = UpstreamResponseError(f"The stream from model {name!r} failed.")
         services.metrics.errors.labels(str(failed.status_code), failed.code or "").inc()
+        await services.failover.stream_ended(name, ok=False)
         yield _error_event(failed)
     else:
+        await services.failover.stream_ended(name, ok=True)
         services.feedback.served(plan, endpoint, valid_usage(usage), time.perf_counter() - started)
     finally:
         # A caller that disconnects mid-stream must not leave the upstream stream open.

@@ -129,16 +129,29 @@ class Failover:
     async def complete(self, plan: Plan, endpoint: Endpoint, body: Payload) -> Served[Payload]:
         """A non-streaming answer from the first model that gives one."""
         return await self._walk(
-            plan, lambda target, left: complete_within(self.upstream, target, endpoint, body, left)
+            plan,
+            lambda target, left: complete_within(self.upstream, target, endpoint, body, left),
+            record_ok=True,
         )
 
     async def stream(self, plan: Plan, endpoint: Endpoint, body: Payload) -> Served[OpenStream]:
-        """A stream from the first model that sends a first chunk."""
+        """A stream from the first model that sends a first chunk.
+
+        Its success is not counted yet: the caller reports how it ended with
+        ``stream_ended``, so a model that always breaks mid-stream opens its circuit.
+        """
         return await self._walk(
-            plan, lambda target, left: open_stream(self.upstream, target, endpoint, body, left)
+            plan,
+            lambda target, left: open_stream(self.upstream, target, endpoint, body, left),
+            record_ok=False,
         )
 
-    async def _walk(self, plan: Plan, call: Call[T]) -> Served[T]:
+    async def stream_ended(self, model: str, ok: bool) -> None:
+        """Count how a served stream ended (broken after its first chunk: too late to
+        fall back, but not too late for the circuit)."""
+        await self.breakers.record(model, ok)
+
+    async def _walk(self, plan: Plan, call: Call[T], *, record_ok: bool) -> Served[T]:
         loop = asyncio.get_running_loop()
         budget = _Budget(loop.time() + self.settings.request_timeout_s, self.settings.max_attempts)
         order = fallback_order(
@@ -154,7 +167,7 @@ class Failover:
                 continue
             try:
                 hop_plan = self._plan_for(plan, index, model)
-                value = await self._try_model(hop_plan, call, budget)
+                value = await self._try_model(hop_plan, call, budget, record_ok)
             except RouterError as error:
                 kind = classify(error)
                 if kind is not None and (not budget.hops or budget.hops[-1].model != model.name):
@@ -186,7 +199,7 @@ class Failover:
             first_byte_timeout_s=config.first_byte_timeout_s or defaults.first_byte_timeout_s,
         )
 
-    async def _try_model(self, plan: Plan, call: Call[T], budget: _Budget) -> T:
+    async def _try_model(self, plan: Plan, call: Call[T], budget: _Budget, record_ok: bool) -> T:
         name = plan.model.name
         retry = 0
         while True:
@@ -208,7 +221,8 @@ class Failover:
                 retry += 1
             else:
                 budget.hops.append(Hop(name, OK_REASON))
-                await self.breakers.record(name, True)
+                if record_ok:
+                    await self.breakers.record(name, True)
                 return value
 
     async def _retry_delay(

@@ -256,6 +256,12 @@ def test_broken_stream_ends_with_error_event_and_done(rig: Rig):
     assert "partial" in lines[0]  # the first chunk reached the caller: no fallback after it
     assert '"error"' in lines[-2] and "upstream_unreachable" in lines[-2]
     assert lines[-1] == "data: [DONE]"
+    # Each break counts against the circuit, though it came too late to fall back.
+    # Once open, streams go to the backup from the start.
+    results = fire(rig.url, 16, stream=True, concurrency=1)
+    assert not results[0].ok and results[0].model == PRIMARY
+    assert rig.breaker(PRIMARY) is not CircuitState.CLOSED
+    assert results[-1].ok and results[-1].model == BACKUP
     recover(rig)
 
 
