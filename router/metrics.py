@@ -28,7 +28,8 @@ class RouterMetrics:
         )
         self.fallbacks = Counter(
             "paretoroute_fallbacks",
-            "Moves to the next model in the ranking, by why the previous one was left.",
+            "Requests served by a fallback model, by why the chosen one was left "
+            "(upstream_error, upstream_timeout, rate_limited, model_unavailable, circuit_open).",
             ["reason"],
             registry=r,
         )

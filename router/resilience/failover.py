@@ -27,7 +27,14 @@ from router.resilience.breaker import BreakerStore, CircuitState
 from router.resilience.calls import OpenStream, complete_within, open_stream
 from router.resilience.config import ResilienceSettings
 from router.resilience.ranking import fallback_order
-from router.resilience.retry import CIRCUIT_OPEN, OK_REASON, Backoff, FailureKind, classify
+from router.resilience.retry import (
+    CIRCUIT_OPEN,
+    OK_REASON,
+    Backoff,
+    FailureKind,
+    classify,
+    fallback_metric,
+)
 from router.upstream.base import Endpoint, Payload, Upstream, UpstreamTarget
 
 T = TypeVar("T")
@@ -158,9 +165,7 @@ class Failover:
             plan, self.catalog, named_fallback=self.settings.fallback_named_models
         )[: self.settings.max_fallback_hops + 1]
         last: RouterError | None = None
-        for position, index in enumerate(order):
-            if position:
-                self.metrics.fallbacks.labels(budget.hops[-1].outcome).inc()
+        for index in order:
             model = self.catalog.models[index]
             if not await self.breakers.try_acquire(model.name):
                 budget.hops.append(Hop(model.name, CIRCUIT_OPEN))
@@ -176,6 +181,9 @@ class Failover:
                     raise _with_chain(error, budget.hops) from None
                 last = error
                 continue
+            if model.name != plan.model.name:
+                # Counted once per request served by a fallback: why the choice was left.
+                self.metrics.fallbacks.labels(fallback_metric(budget.hops[0].outcome)).inc()
             return Served(hop_plan, value, tuple(budget.hops))
         raise _with_chain(last or await self._all_open(order), budget.hops)
 

@@ -1,24 +1,39 @@
 """The fallback order: the one place that turns a plan into models to try, best first.
 
-Until ``policies`` exposes ``Decision.ranking`` (feasible model indices, best first),
-``fallback_order`` computes it here from ``decision.utility`` and ``decision.feasible``
-with the tie-break of ``policies.decide.choose`` (higher utility, then higher quality,
-lower cost, lower runtime, catalog order). Swap the body of ``decision_ranking`` for
-``decision.ranking`` when it lands.
+A decision that carries ``ranking`` (feasible model indices, best first: the engine
+refactor's ``Decision.ranking``) is used as-is. Otherwise the ranking is computed here
+from ``decision.utility`` and ``decision.feasible`` with the tie-break of
+``policies.decide.choose`` (higher utility, then higher quality, lower cost, lower
+runtime, catalog order); once every decision has ``ranking``, ``decision_ranking``
+shrinks to that one line.
 """
 
 from __future__ import annotations
+
+from typing import Any, Protocol
 
 import numpy as np
 
 from router.catalog import Catalog
 from router.planning import Plan
-from router.routing import RoutingOutcome
 
 
-def decision_ranking(outcome: RoutingOutcome) -> tuple[int, ...]:
+class _Outcome(Protocol):
+    """What the ranking needs from a routing outcome: the decision and its table."""
+
+    @property
+    def decision(self) -> Any: ...
+
+    @property
+    def table(self) -> Any: ...
+
+
+def decision_ranking(outcome: _Outcome) -> tuple[int, ...]:
     """Feasible model indices, best first, under the policy's own tie-break."""
     decision, table = outcome.decision, outcome.table
+    ranked = getattr(decision, "ranking", None)
+    if ranked is not None:
+        return tuple(int(index) for index in ranked)
     feasible = np.flatnonzero(decision.feasible)
     if feasible.size == 0:
         return ()

@@ -33,20 +33,32 @@ class FailureKind:
     retry: bool
     fall_back: bool
     breaker_failure: bool
+    #: The ``paretoroute_fallbacks_total`` reason when a request left a model for this.
+    metric: str = "upstream_error"
 
 
 OK_REASON = "ok"
 CIRCUIT_OPEN = "circuit_open"
 
 _KINDS = {
-    "timeout": FailureKind("timeout", retry=False, fall_back=True, breaker_failure=True),
+    "timeout": FailureKind(
+        "timeout", retry=False, fall_back=True, breaker_failure=True, metric="upstream_timeout"
+    ),
     "connect": FailureKind("connect_error", retry=True, fall_back=True, breaker_failure=True),
-    "429": FailureKind("upstream_429", retry=True, fall_back=True, breaker_failure=True),
+    "429": FailureKind(
+        "upstream_429", retry=True, fall_back=True, breaker_failure=True, metric="rate_limited"
+    ),
     "5xx": FailureKind("upstream_5xx", retry=True, fall_back=True, breaker_failure=True),
     "auth": FailureKind("upstream_auth", retry=False, fall_back=True, breaker_failure=True),
     "bad_response": FailureKind("bad_response", retry=False, fall_back=True, breaker_failure=True),
     "4xx": FailureKind("upstream_4xx", retry=False, fall_back=False, breaker_failure=False),
-    "unavailable": FailureKind("unavailable", retry=False, fall_back=True, breaker_failure=False),
+    "unavailable": FailureKind(
+        "unavailable",
+        retry=False,
+        fall_back=True,
+        breaker_failure=False,
+        metric="model_unavailable",
+    ),
     "other": FailureKind("upstream_error", retry=False, fall_back=True, breaker_failure=True),
 }
 
@@ -59,6 +71,16 @@ _BY_TYPE: tuple[tuple[type[RouterError], str], ...] = (
     (UpstreamResponseError, "bad_response"),
     (ModelUnavailableError, "unavailable"),
 )
+
+
+def fallback_metric(outcome: str) -> str:
+    """The ``paretoroute_fallbacks_total`` reason for leaving a model after ``outcome``."""
+    if outcome == CIRCUIT_OPEN:
+        return CIRCUIT_OPEN
+    for kind in _KINDS.values():
+        if kind.reason == outcome:
+            return kind.metric
+    return "upstream_error"
 
 
 def classify(error: RouterError) -> FailureKind | None:

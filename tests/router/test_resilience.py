@@ -129,11 +129,13 @@ def test_ranking_matches_the_policy_choice(catalog: Catalog):
             assert choose(outcome.table, outcome.decision.utility, pool) == index
 
 
-def test_ranking_breaks_utility_ties_like_choose(catalog: Catalog):
+def test_computed_ranking_breaks_utility_ties_like_choose(catalog: Catalog):
     router = ModelRouter(catalog, PriorScorer())
     outcome = router.route("hi", 1, Preferences(), profile="p", max_output_tokens=None)
     tied = np.zeros_like(outcome.decision.utility)
-    decision = outcome.decision.__class__(**{**_fields(outcome.decision), "utility": tied})
+    fields = {**_fields(outcome.decision), "utility": tied}
+    fields.pop("ranking", None)  # a policy-made ranking would be used as-is
+    decision = outcome.decision.__class__(**fields)
     ranked = decision_ranking(outcome.__class__(**{**_fields(outcome), "decision": decision}))
     pool = np.asarray(decision.feasible)
     assert ranked[0] == choose(outcome.table, tied, pool)
