@@ -32,7 +32,7 @@ def decision_ranking(outcome: _Outcome) -> tuple[int, ...]:
     """Feasible model indices, best first, under the policy's own tie-break."""
     decision, table = outcome.decision, outcome.table
     ranked = getattr(decision, "ranking", None)
-    if ranked is not None:
+    if ranked:  # an empty ranking means the policy did not compute one
         return tuple(int(index) for index in ranked)
     feasible = np.flatnonzero(decision.feasible)
     if feasible.size == 0:
