@@ -47,7 +47,7 @@ def measure_embed_only(embedder, calls: int) -> np.ndarray:
 
 def measure(scorer, calls: int) -> np.ndarray:
     from predictors.metrics import choose
-    from predictors.prices import predicted_cost
+    from predictors.price_fit import predicted_cost
     from predictors.tokens import count_prompt_tokens
 
     prices = {m: tuple(p) for m, p in scorer.manifest["prices"].items()}
@@ -64,21 +64,18 @@ def measure(scorer, calls: int) -> np.ndarray:
 
 
 def measure_router(calls: int) -> np.ndarray:
-    from predictors.artifact import load_scorer
-    from predictors.tokens import count_message_tokens
-    from router.catalog import load_catalog
-    from router.preferences import build_preferences, resolve_model_field
-    from router.routing import ModelRouter
+    from router.cli.route import build_engine
+    from router.selection import build_preferences, resolve_model_field
+    from router.settings import Settings
 
-    catalog = load_catalog()
-    router = ModelRouter(catalog, load_scorer())  # the shipped predictor
+    engine = build_engine(Settings())  # the embedded catalog and shipped predictor
+    catalog = engine.catalog
     _, prefs = build_preferences(resolve_model_field("auto", catalog), catalog, None, None)
     messages = [{"role": "user", "content": PROMPT}]
-    tokens = count_message_tokens(messages)
     times = []
     for i in range(calls + 20):
         start = time.perf_counter()
-        router.route(messages, tokens, prefs, profile="balanced", max_output_tokens=None)
+        engine.decide_prompt(messages, prefs, profile="balanced")
         if i >= 20:
             times.append(time.perf_counter() - start)
     return np.array(times) * 1000
@@ -89,6 +86,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--embedder", choices=["static", "minilm", "both"], default="both")
     args = parser.parse_args()
+    from router.process import prepare_environment
+
+    prepare_environment(compute_threads=1)
     from predictors.artifact import load_scorer
     from predictors.embedders import SentenceTransformerEmbedder
     from predictors.scorer import configure_threads

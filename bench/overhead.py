@@ -1,10 +1,10 @@
 """Router overhead: latency and throughput the router adds over calling the upstream directly.
 
 One run starts a fixed-response upstream (``bench/fixed_upstream.py``) and the router
-(``paretoroute serve``, one uvicorn worker) as separate processes on 127.0.0.1, with a
-catalog (written to a temp dir) of the eleven RouterBench models all pointing at that
-upstream. ``wrk`` (C, one thread) then drives, for concurrency 1, 8 and 32, streaming and
-not: the upstream directly, the router with a named model, and the router with
+(``paretoroute serve``, one uvicorn worker unless ``--workers``) as separate processes on
+127.0.0.1, with a catalog (written to a temp dir) of the eleven RouterBench models all
+pointing at that upstream. ``wrk`` (C, one thread) then drives, for concurrency 1, 8
+and 32, streaming and not: the upstream directly, the router with a named model, and the router with
 ``model="auto"`` (full routing). Each request carries a real RouterBench prompt made
 unique by a counter, so no cache can answer it. Latency is wrk's end-to-end time (for a
 stream: until ``[DONE]``). Added latency = router percentile - direct percentile at the
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="path of a `litellm` CLI (from an env with the proxy installed) to add as baseline",
     )
+    parser.add_argument("--workers", type=int, default=1, help="router uvicorn workers")
     parser.add_argument("--write", type=Path, default=None, help="update this BENCHMARKS.md")
     args = parser.parse_args(argv)
     console = Console(width=120)
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         catalog = write_catalog(Path(tmp), upstream_port)
         procs.start(
             "router",
-            router_command(router_port, catalog, args.artifact),
+            router_command(router_port, catalog, args.artifact, args.workers),
             f"http://127.0.0.1:{router_port}/readyz",
             timeout_s=180,
         )
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         results: list[Result] = run_scenarios(runs, ports, Path(tmp), args.duration, console)
         litellm_timing = measure_litellm(upstream_port, args.litellm_calls, console)
     after = machine()
-    markdown = render(results, litellm_timing, before, after, args.duration, scorer)
+    markdown = render(results, litellm_timing, before, after, args.duration, scorer, args.workers)
     console.print(markdown)
     if args.write:
         write_section(args.write, markdown)

@@ -129,10 +129,11 @@ def write_catalog(folder: Path, upstream_port: int) -> Path:
     return path
 
 
-def router_command(port: int, catalog: Path, artifact: str | None) -> list[str]:
-    """``paretoroute serve`` for this checkout (one uvicorn worker)."""
+def router_command(port: int, catalog: Path, artifact: str | None, workers: int = 1) -> list[str]:
+    """``paretoroute serve`` for this checkout (``workers`` uvicorn workers)."""
     command = [sys.executable, "-c", "from router.cli import main; main()", "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--catalog", str(catalog)]
+    command += ["--workers", str(workers)]
     return command + (["--artifact", artifact] if artifact else [])
 
 

@@ -9,7 +9,6 @@ medians is litellm's per-request cost on this machine.
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -98,8 +97,9 @@ async def _measure_all(base: str, calls: int, progress: Progress) -> list[CallTi
 
 def measure_litellm(upstream_port: int, calls: int, console: Console) -> list[CallTiming]:
     """Time ``calls`` sequential requests per client path against the fixed upstream."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    os.environ.setdefault("LITELLM_TELEMETRY", "False")
+    from router.process import prepare_environment
+
+    prepare_environment()
     base = f"http://127.0.0.1:{upstream_port}/v1"
     with Progress(console=console, transient=True) as progress:
         return asyncio.run(_measure_all(base, calls, progress))

@@ -131,8 +131,10 @@ def render(
     after: str,
     duration: int,
     scorer: str,
+    workers: int = 1,
 ) -> str:
     """The whole section."""
+    worker_text = "one uvicorn worker" if workers == 1 else f"{workers} uvicorn workers"
     parts = [
         SECTION,
         "",
@@ -142,7 +144,7 @@ def render(
         "Load above 2 means other processes shared the two cores during the run; "
         "compare figures only within one run.",
         "",
-        "Router: `paretoroute serve`, one uvicorn worker, catalog = the eleven RouterBench "
+        f"Router: `paretoroute serve`, {worker_text}, catalog = the eleven RouterBench "
         "models all pointing at a fixed-response upstream (`bench/fixed_upstream.py`, raw "
         "asyncio). Requests: 64 real RouterBench prompts, each made unique by a counter. "
         "Latency is end to end as wrk sees it (a stream: until `[DONE]`); added = router "

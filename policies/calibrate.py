@@ -1,8 +1,8 @@
 """Quality-target calibration: the cheapest ``cost_weight`` that keeps Q% of a reference.
 
 Given eval data (n prompts x m models), choose per prompt with
-``argmax(quality - cost_weight * cost)`` (ties as in ``decide``: higher quality, lower
-cost, catalog order) for every weight on a log grid, and keep the weight whose expected
+``quality - cost_weight * cost`` through the one choice rule (``policies.choice``, as
+``decide`` does) for every weight on a log grid, and keep the weight whose expected
 cost is lowest among those whose mean realised quality is at least
 ``target x`` the reference model's mean. ``quality`` steers the choice (predicted or
 recorded scores); ``realised`` scores it (recorded outcomes; defaults to ``quality``).
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from policies.choice import choose_at as choose_rows
 from policies.types import FloatArray, IntArray
 
 #: Default grid: 0 plus 10^-1 .. 10^7 quality points per USD, 8 steps per decade.
@@ -39,18 +40,6 @@ class CalibrationResult:
     share: FloatArray
     #: Mean realised quality of each model on the prompts routed to it (NaN if none).
     quality_when_chosen: FloatArray
-
-
-def choose_rows(quality: FloatArray, cost: FloatArray, cost_weight: float) -> IntArray:
-    """Per row, the index ``decide`` would choose with ``latency_weight = 0``."""
-    valid = np.isfinite(quality) & np.isfinite(cost)
-    utility = np.where(valid, quality - cost_weight * np.where(valid, cost, 0.0), -np.inf)
-    ties = valid & (utility == utility.max(axis=1, keepdims=True))
-    best_quality = np.where(ties, quality, -np.inf)
-    ties &= best_quality == best_quality.max(axis=1, keepdims=True)
-    cheapest = np.where(ties, cost, np.inf)
-    ties &= cheapest == cheapest.min(axis=1, keepdims=True)
-    return ties.argmax(axis=1)
 
 
 def _outcome(chosen: IntArray, realised: FloatArray, cost: FloatArray) -> tuple[float, float]:

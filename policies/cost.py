@@ -38,14 +38,32 @@ class Estimates:
         return self.runtime_s * self.accelerators
 
 
-def _hosted_cost(economics: ModelEconomics, prompt_tokens: int, completion: float) -> float:
-    if economics.input_usd_per_token is None or economics.output_usd_per_token is None:
-        return math.nan
-    return (
-        prompt_tokens * economics.input_usd_per_token
-        + completion * economics.output_usd_per_token
-        + economics.usd_per_request
+def hosted_cost(
+    prompt_tokens: ArrayLike,
+    completion_tokens: ArrayLike,
+    input_usd_per_token: ArrayLike,
+    output_usd_per_token: ArrayLike,
+    usd_per_request: ArrayLike = 0.0,
+) -> FloatArray:
+    """The one hosted cost formula, broadcast over any shapes (NaN price → NaN cost)."""
+    return np.asarray(
+        np.asarray(prompt_tokens, dtype=np.float64) * np.asarray(input_usd_per_token, np.float64)
+        + np.asarray(completion_tokens, dtype=np.float64)
+        * np.asarray(output_usd_per_token, np.float64)
+        + np.asarray(usd_per_request, dtype=np.float64),
+        dtype=np.float64,
     )
+
+
+def _unit_prices(economics: Sequence[ModelEconomics]) -> FloatArray:
+    """(m, 3) input, output and per-request USD; NaN rows where a price is unknown."""
+    rows = [
+        (m.input_usd_per_token, m.output_usd_per_token, m.usd_per_request)
+        if m.input_usd_per_token is not None and m.output_usd_per_token is not None
+        else (math.nan, math.nan, math.nan)
+        for m in economics
+    ]
+    return np.array(rows, dtype=np.float64).reshape(len(rows), 3)
 
 
 def _local_cost(
@@ -72,7 +90,8 @@ def estimate(
     completion = np.asarray(completion_tokens, dtype=np.float64)
     if not len(economics) == len(runtime) == len(completion):
         raise ValueError("economics, runtime and completion_tokens must have equal lengths")
-    cost = np.empty(len(economics))
+    prices = _unit_prices(economics)
+    cost = hosted_cost(prompt_tokens, completion, prices[:, 0], prices[:, 1], prices[:, 2])
     seconds = np.empty(len(economics))
     counts = np.empty(len(economics), dtype=np.int64)
     for i, (model, params) in enumerate(zip(economics, runtime, strict=True)):
@@ -82,6 +101,4 @@ def estimate(
         if model.is_local:
             profile = accelerators.get(model.accelerator or "")
             cost[i] = _local_cost(model, seconds[i], params.accelerators, profile)
-        else:
-            cost[i] = _hosted_cost(model, prompt_tokens, out)
     return Estimates(cost, seconds, counts, tuple(p.source for p in runtime))

@@ -3,49 +3,34 @@
 ``decide`` is a pure function of a ``CandidateTable`` (one row per model) and frozen
 ``Preferences``. Steps:
 
-1. **Feasibility.** Every hard constraint is checked in the fixed order of
-   ``CONSTRAINTS``; each model records the first constraint it fails. The constraint
-   that removed the last model is the largest such index.
+1. **Feasibility.** The rows of ``policies.constraints.CONSTRAINTS`` are checked in
+   order; each model records the first row it fails. The row that removed the last
+   model is the latest such row.
 2. **Front.** The exact Pareto front of the feasible set over (quality ↑, cost ↓,
    runtime ↓).
 3. **Utility.** ``quality - cost_weight * cost_usd - latency_weight * runtime_s``
    (quality points; weights in quality points per USD and per second).
-4. **Choice.** Highest utility; ties go to higher quality, then lower cost, then lower
-   runtime, then catalog order. With non-negative weights this maximiser is always on
-   the front (a dominating model never has lower utility, and the tie-break prefers it).
+4. **Choice.** ``policies.choice``: highest utility; ties go to higher quality, then
+   lower cost, then lower runtime, then catalog order. With non-negative weights this
+   maximiser is always on the front. The whole pool is ranked (``Decision.ranking``),
+   so a fallback can walk it.
 
-Fallback (``fallback_on_infeasible``) relaxes every constraint after
-``blocked_models`` in ``CONSTRAINTS`` order; missing estimates, context fit and the
-allow/block lists are never relaxed.
+Fallback (``fallback_on_infeasible``) relaxes every row marked ``relaxable``; missing
+estimates, context fit and the allow/block lists are never relaxed.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
 
+from policies.choice import rank_rows
+from policies.choice import utility as utility_values
+from policies.constraints import CONSTRAINTS, Constraint, Need
 from policies.errors import NoFeasibleModel
 from policies.pareto import pareto_front
 from policies.types import BoolArray, CandidateTable, Decision, FloatArray, IntArray, Preferences
-
-#: Hard constraints in the order they are applied.
-CONSTRAINTS: tuple[str, ...] = (
-    "missing_estimate",
-    "context_window",
-    "allowed_models",
-    "blocked_models",
-    "local_only",
-    "max_params_b",
-    "min_release_date",
-    "min_quality",
-    "max_cost_usd",
-    "max_latency_s",
-)
-#: Constraints before this index are never relaxed by a fallback.
-NEVER_RELAXED = CONSTRAINTS.index("blocked_models") + 1
-_OK = len(CONSTRAINTS)
 
 
 def decide(
@@ -54,6 +39,7 @@ def decide(
     *,
     prompt_tokens: int,
     max_output_tokens: int = 0,
+    constraints: tuple[Constraint, ...] = CONSTRAINTS,
 ) -> Decision:
     """Choose one model for one request and explain why.
 
@@ -63,17 +49,20 @@ def decide(
     non-finite weights.
     """
     _check_weights(prefs)
-    first = first_failures(table, prefs, prompt_tokens + max_output_tokens)
-    feasible = first == _OK
+    first, hard = first_failures(table, prefs, prompt_tokens + max_output_tokens, constraints)
+    done = len(constraints)
+    feasible = first == done
     pool, failed = feasible, None
     if not feasible.any():
-        failed = CONSTRAINTS[int(first.max())]
-        pool = first >= NEVER_RELAXED
+        failed = constraints[int(first.max())].name
+        pool = ~hard
         if not prefs.fallback_on_infeasible or not pool.any():
-            raise _no_feasible(table, first)
+            raise _no_feasible(table, first, constraints)
     utility = utility_of(table, prefs)
-    index = choose(table, utility, pool)
+    ranking = rank(table, utility, pool)
+    index = int(ranking[0])
     on_front = pareto_front(table.quality, table.cost_usd, table.runtime_s, mask=pool)
+    names = [row.name for row in constraints]
     return Decision(
         model=table.models[index],
         index=index,
@@ -81,11 +70,12 @@ def decide(
         utility=utility,
         on_front=on_front,
         feasible=feasible,
-        infeasible_reason=tuple(None if k == _OK else CONSTRAINTS[k] for k in first.tolist()),
-        reason=_explain(table, prefs, utility, pool, index, first, failed),
+        infeasible_reason=tuple(None if k == done else names[k] for k in first.tolist()),
+        reason=_explain(table, prefs, utility, pool, index, first, failed, constraints),
         fell_back=failed is not None,
-        notes=_removal_notes(table, first),
+        notes=_removal_notes(table, first, constraints),
         failed_constraint=failed,
+        ranking=tuple(int(i) for i in ranking[: int(pool.sum())]),
     )
 
 
@@ -96,68 +86,51 @@ def _check_weights(prefs: Preferences) -> None:
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
-def _not_in(models: tuple[str, ...], names: frozenset[str]) -> BoolArray:
-    return np.fromiter((m not in names for m in models), dtype=np.bool_, count=len(models))
-
-
-def _failures(
-    table: CandidateTable, prefs: Preferences, needed_tokens: int
-) -> Iterator[tuple[int, BoolArray]]:
-    """Yield ``(constraint index, failed mask)`` for every active constraint, in order."""
-    q, c, r = table.quality, table.cost_usd, table.runtime_s
-    yield 0, ~(np.isfinite(q) & np.isfinite(c) & np.isfinite(r))
-    # A context window <= 0 means "unknown" and is not held against the model.
-    yield 1, (table.context_window > 0) & (table.context_window < needed_tokens)
-    if prefs.allowed_models is not None:
-        yield 2, _not_in(table.models, prefs.allowed_models)
-    if prefs.blocked_models:
-        yield 3, ~_not_in(table.models, prefs.blocked_models)
-    if prefs.local_only:
-        yield 4, ~table.is_local
-    if prefs.max_params_b is not None:
-        yield 5, ~(table.params_b <= prefs.max_params_b)  # NaN (unknown) fails
-    if prefs.min_release_date is not None:
-        yield 6, table.release_ordinal < prefs.min_release_date.toordinal()  # 0 fails
-    if prefs.min_quality is not None:
-        yield 7, ~(q >= prefs.min_quality)
-    if prefs.max_cost_usd is not None:
-        yield 8, ~(c <= prefs.max_cost_usd)
-    if prefs.max_latency_s is not None:
-        yield 9, ~(r <= prefs.max_latency_s)
-
-
-def first_failures(table: CandidateTable, prefs: Preferences, needed_tokens: int) -> IntArray:
-    """Per model, the index in ``CONSTRAINTS`` of the first failed constraint (or ``len``)."""
-    first = np.full(len(table), _OK, dtype=np.int64)
-    for index, failed in _failures(table, prefs, needed_tokens):
-        first[failed & (first == _OK)] = index
-    return first
+def first_failures(
+    table: CandidateTable,
+    prefs: Preferences,
+    needed_tokens: int,
+    constraints: tuple[Constraint, ...] = CONSTRAINTS,
+) -> tuple[IntArray, BoolArray]:
+    """Per model, the position of the first failed row (``len(constraints)`` if none),
+    and whether it fails any row that is never relaxed."""
+    done = len(constraints)
+    first = np.full(len(table), done, dtype=np.int64)
+    hard = np.zeros(len(table), dtype=np.bool_)
+    need = Need(tokens=needed_tokens)
+    for position, row in enumerate(constraints):
+        failed = row.test(table, prefs, need)
+        if failed is None:
+            continue
+        first[failed & (first == done)] = position
+        if not row.relaxable:
+            hard |= failed
+    return first, hard
 
 
 def utility_of(table: CandidateTable, prefs: Preferences) -> FloatArray:
     """``quality - cost_weight * cost_usd - latency_weight * runtime_s`` for every model."""
-    utility = np.array(table.quality, dtype=np.float64)
-    if prefs.cost_weight:
-        utility -= prefs.cost_weight * table.cost_usd
-    if prefs.latency_weight:
-        utility -= prefs.latency_weight * table.runtime_s
-    return utility
+    return utility_values(
+        table.quality, table.cost_usd, table.runtime_s, prefs.cost_weight, prefs.latency_weight
+    )
+
+
+def rank(table: CandidateTable, utility: FloatArray, pool: BoolArray) -> IntArray:
+    """Model indices best first (pool members first) under the one choice rule."""
+    return rank_rows(utility, table.quality, table.cost_usd, table.runtime_s, pool)
 
 
 def choose(table: CandidateTable, utility: FloatArray, pool: BoolArray) -> int:
-    """Index of the best model in ``pool`` under the deterministic tie-break."""
-    best = np.where(pool, utility, -np.inf).max()
-    ties = np.flatnonzero(pool & (utility == best))
-    if len(ties) == 1:
-        return int(ties[0])
-    order = np.lexsort((ties, table.runtime_s[ties], table.cost_usd[ties], -table.quality[ties]))
-    return int(ties[order[0]])
+    """Index of the best model in ``pool``."""
+    return int(rank(table, utility, pool)[0])
 
 
-def _no_feasible(table: CandidateTable, first: IntArray) -> NoFeasibleModel:
+def _no_feasible(
+    table: CandidateTable, first: IntArray, constraints: tuple[Constraint, ...]
+) -> NoFeasibleModel:
     last = int(first.max())
-    constraint = CONSTRAINTS[last]
-    removed = {CONSTRAINTS[k]: int((first == k).sum()) for k in np.unique(first).tolist()}
+    constraint = constraints[last].name
+    removed = {constraints[k].name: int((first == k).sum()) for k in np.unique(first).tolist()}
     victims = [table.models[i] for i in np.flatnonzero(first == last).tolist()]
     message = (
         f"no model satisfies the constraints: {constraint} removed the last "
@@ -167,11 +140,13 @@ def _no_feasible(table: CandidateTable, first: IntArray) -> NoFeasibleModel:
     return NoFeasibleModel(constraint, message, removed)
 
 
-def _removal_notes(table: CandidateTable, first: IntArray) -> tuple[str, ...]:
+def _removal_notes(
+    table: CandidateTable, first: IntArray, constraints: tuple[Constraint, ...]
+) -> tuple[str, ...]:
     notes = []
-    for k in np.unique(first[first != _OK]).tolist():
+    for k in np.unique(first[first != len(constraints)]).tolist():
         names = ", ".join(table.models[i] for i in np.flatnonzero(first == k).tolist())
-        notes.append(f"{CONSTRAINTS[k]} removed: {names}")
+        notes.append(f"{constraints[k].name} removed: {names}")
     return tuple(notes)
 
 
@@ -183,6 +158,7 @@ def _explain(
     index: int,
     first: IntArray,
     failed: str | None,
+    constraints: tuple[Constraint, ...],
 ) -> str:
     parts = [f"fell back: {failed} removed every model"] if failed else []
     size = int(pool.sum())
@@ -195,7 +171,7 @@ def _explain(
         parts.append(_trade_off(table, prefs, top, index))
     unconstrained = choose(table, utility, first > 0)  # all but missing estimates
     if unconstrained != index and failed is None:
-        name = CONSTRAINTS[int(first[unconstrained])]
+        name = constraints[int(first[unconstrained])].name
         parts.append(f"{name} excluded {table.models[unconstrained]} (higher utility)")
     return "; ".join(parts)
 

@@ -3,7 +3,8 @@
 The policy layer needs only numpy. A *candidate table* holds one row per catalog model
 for one prompt (predicted quality, predicted cost, predicted runtime and the static
 facts hard constraints look at); a policy turns it plus frozen ``Preferences`` into a
-frozen ``Decision`` that explains itself.
+frozen ``Decision`` that explains itself. ``Preferences`` lives in
+``policies.preferences`` (re-exported here).
 
 Units: quality is a probability-like score in [0, 1]; cost in USD for this one request;
 runtime in seconds (idealized, see ``policies.runtime``). Utility is
@@ -14,39 +15,15 @@ quality points per USD and ``latency_weight`` quality points per second.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
 
+from policies.preferences import Preferences
+
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
-
-
-@dataclass(frozen=True, slots=True)
-class Preferences:
-    """What the caller asked for. All constraints are optional; defaults mean "none"."""
-
-    cost_weight: float = 0.0
-    latency_weight: float = 0.0
-    max_cost_usd: float | None = None
-    max_latency_s: float | None = None
-    min_quality: float | None = None
-    allowed_models: frozenset[str] | None = None
-    blocked_models: frozenset[str] = frozenset()
-    local_only: bool = False
-    max_params_b: float | None = None
-    min_release_date: date | None = None
-    #: When no model satisfies the hard constraints: False raises ``NoFeasibleModel``,
-    #: True picks the best-utility model that still fits the context window (and still
-    #: honours ``allowed_models`` / ``blocked_models``, which are never relaxed).
-    fallback_on_infeasible: bool = False
-    #: Price the request at ``max_tokens`` (worst case) instead of the predicted length.
-    worst_case_cost: bool = False
-    #: Target spend rate in USD/hour; the router's spend controller then steers
-    #: ``cost_weight`` online (``policies.spend``). ``decide`` itself ignores it.
-    target_usd_per_hour: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +63,6 @@ class Decision:
     notes: tuple[str, ...] = field(default=())
     #: When ``fell_back``: the constraint that removed the last strictly feasible model.
     failed_constraint: str | None = None
+    #: Every model of the pool the choice was made from, best first (``index`` first):
+    #: the order fallbacks walk. Models outside the pool are not in it.
+    ranking: tuple[int, ...] = ()

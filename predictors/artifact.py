@@ -28,8 +28,8 @@ from predictors.embedders import Embedder, SentenceTransformerEmbedder, StaticEm
 from predictors.errors import ArtifactError
 from predictors.features import FeatureBuilder
 from predictors.groups import GroupPrior
+from predictors.length import LengthPredictor
 from predictors.pipeline import QualityModel
-from predictors.quality import LengthPredictor
 from predictors.stacked import StackedQualityPredictor
 
 #: 2: group prior + one stacked residual booster (1 had 11 Platt-calibrated boosters).
@@ -56,7 +56,7 @@ def save_model(model: QualityModel, out_dir: Path, manifest: dict[str, Any]) -> 
         model.quality.booster_.save_model(str(out_dir / "quality" / "stacked.txt"))
     for j, booster in enumerate(model.length.boosters_):
         booster.save_model(str(out_dir / "length" / f"{j}.txt"))
-    body = {"format_version": FORMAT_VERSION, **manifest}
+    body = {"format_version": FORMAT_VERSION, "scorer": "stacked", **manifest}
     (out_dir / "manifest.json").write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
 
 
@@ -134,9 +134,8 @@ def load_embedder(path: Path, manifest: dict[str, Any]) -> Embedder:
 
 
 def load_scorer(path: Path | None = None) -> Scorer:
-    """Load an artifact directory (default: the shipped one) as a thread-safe ``Scorer``."""
-    from predictors.scorer import ArtifactScorer
+    """Load an artifact directory (default: the shipped one) as a thread-safe ``Scorer``
+    (dispatched on the manifest's ``scorer`` kind, ``predictors.registry``)."""
+    from predictors.registry import load_artifact
 
-    folder = DEFAULT_ARTIFACT if path is None else Path(path)
-    manifest = read_manifest(folder)
-    return ArtifactScorer(load_embedder(folder, manifest), load_model(folder, manifest), manifest)
+    return load_artifact(path)

@@ -45,6 +45,15 @@ class ScoreTable:
     #: (m,) where each column's quality came from.
     source: tuple[QualitySource, ...]
 
+    def row(self, index: int) -> ScoreTable:
+        """The table of one prompt (row ``index``) as a one-row table."""
+        return ScoreTable(
+            models=self.models,
+            quality=self.quality[index : index + 1],
+            completion_tokens=self.completion_tokens[index : index + 1],
+            source=self.source,
+        )
+
 
 @runtime_checkable
 class Scorer(Protocol):

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from predictors import metrics
-from predictors.prices import PriceTable, predicted_cost
+from predictors.price_fit import PriceTable, predicted_cost
 from predictors.records import RecordMatrix
 
 FloatArray = NDArray[np.float64]

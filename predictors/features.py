@@ -36,16 +36,37 @@ STRUCTURE_NAMES = (
 )  # fmt: skip
 
 
+_PUNCT = ",.;:!?()[]{}\"'"
+_ASCII_DIGITS = "0123456789"
+_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _char_counts(text: str) -> tuple[int, int, int, int]:
+    """Digits, upper-case, non-ASCII and punctuation characters in ``text``.
+
+    ASCII text (almost every prompt) is counted with ``str.count`` per character class
+    member, in C; other text character by character, with the same Unicode rules.
+    """
+    punct = sum(text.count(c) for c in _PUNCT)
+    if text.isascii():
+        digits = sum(text.count(c) for c in _ASCII_DIGITS)
+        return digits, sum(text.count(c) for c in _ASCII_UPPER), 0, punct
+    digits = sum(c.isdigit() for c in text)
+    upper = sum(c.isupper() for c in text)
+    return digits, upper, sum(ord(c) > 127 for c in text), punct
+
+
 def _structure_row(text: str) -> list[float]:
     n = max(len(text), 1)
+    digits, upper, non_ascii, punct = _char_counts(text)
     return [
         np.log1p(len(text)),
         np.log1p(len(text.split())),
         np.log1p(text.count("\n")),
-        sum(c.isdigit() for c in text) / n,
-        sum(c.isupper() for c in text) / n,
-        sum(ord(c) > 127 for c in text) / n,
-        sum(c in ",.;:!?()[]{}\"'" for c in text) / n,
+        digits / n,
+        upper / n,
+        non_ascii / n,
+        punct / n,
         float(len(_CODE.findall(text))),
         float(len(_MATH.findall(text))),
         float(len(_OPTION.findall(text))),

@@ -1,7 +1,8 @@
 """Routing metrics: the cost sweep, AIQ, APGR / CPT, Brier score and ECE.
 
 **Sweep.** For each ``cost_weight`` λ in ``cost_weight_grid()`` every prompt goes to
-``argmax_j (q̂_ij - λ ĉ_ij)`` (predicted quality and predicted cost); the point is
+``argmax_j (q̂_ij - λ ĉ_ij)`` (predicted quality and predicted cost) under the server's
+own choice rule and tie-break (``policies.choice``); the point is
 (mean *recorded* cost, mean *recorded* score) of the chosen models.
 
 **AIQ** (RouterBench, Hu et al. 2024): take the upper convex hull of a router's sweep
@@ -24,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from policies.choice import choose_at
+
 FloatArray = NDArray[np.float64]
 
 
@@ -32,10 +35,8 @@ def cost_weight_grid(n: int = 120) -> FloatArray:
     return np.concatenate([[0.0], np.logspace(-2, 7, n - 1)])
 
 
-def choose(quality: FloatArray, cost: FloatArray, cost_weight: float) -> NDArray[np.intp]:
-    """Per prompt, the column maximising ``quality - cost_weight * cost`` (NaN never wins)."""
-    utility = np.where(np.isnan(quality), -np.inf, quality - cost_weight * cost)
-    return np.argmax(utility, axis=1)
+#: Per prompt, the server's choice at one cost weight (the one rule, ``policies.choice``).
+choose = choose_at
 
 
 def sweep(

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from predictors.features import FeatureBuilder
 from predictors.groups import GroupPrior
-from predictors.quality import LengthPredictor
+from predictors.length import LengthPredictor
 from predictors.stacked import StackedQualityPredictor
 
 FloatArray = NDArray[np.float64]

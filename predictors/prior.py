@@ -67,6 +67,30 @@ def load_prior_stats(path: Path = DEFAULT_STATS_PATH) -> dict[str, ModelStats]:
     return {name: ModelStats(**value) for name, value in body["models"].items()}
 
 
+def _default_length(stats: Mapping[str, ModelStats]) -> float:
+    lengths = [
+        s.mean_completion_tokens
+        for s in stats.values()
+        if s.n_records > 0 and np.isfinite(s.mean_completion_tokens)
+    ]
+    return float(np.median(lengths)) if lengths else 256.0
+
+
+def _length(stats: ModelStats | None, default: float) -> float:
+    if stats is None or stats.n_records == 0 or not np.isfinite(stats.mean_completion_tokens):
+        return default
+    return float(stats.mean_completion_tokens)
+
+
+def prior_lengths(
+    cards: Sequence[ModelCard], stats: Mapping[str, ModelStats] | None = None
+) -> np.ndarray:
+    """Mean completion tokens per model from the prior stats (median for unknown models)."""
+    table = load_prior_stats() if stats is None else stats
+    default = _default_length(table)
+    return np.array([_length(table.get(card.name), default) for card in cards], dtype=np.float64)
+
+
 class PriorScorer:
     """Prompt-independent scorer: per-model means, metadata prior for unknown models."""
 
@@ -82,8 +106,7 @@ class PriorScorer:
         self.shrink_strength = shrink_strength
         known = [s for s in self.stats.values() if s.n_records > 0]
         self._population_mean = float(np.mean([s.mean_score for s in known])) if known else 0.5
-        lengths = [s.mean_completion_tokens for s in known if np.isfinite(s.mean_completion_tokens)]
-        self._default_tokens = float(np.median(lengths)) if lengths else 256.0
+        self._default_tokens = _default_length(self.stats)
 
     @property
     def name(self) -> str:
@@ -94,10 +117,9 @@ class PriorScorer:
         """(quality, completion tokens, source) for one catalog model."""
         prior = metadata_prior(card, self._population_mean)
         stats = self.stats.get(card.name)
+        tokens = _length(stats, self._default_tokens)
         if stats is None or stats.n_records == 0:
-            return prior, self._default_tokens, "metadata-prior"
-        tokens = stats.mean_completion_tokens
-        tokens = tokens if np.isfinite(tokens) else self._default_tokens
+            return prior, tokens, "metadata-prior"
         if stats.n_records >= self.min_records:
             return stats.mean_score, tokens, "learned"
         quality = shrink(stats.mean_score, stats.n_records, prior, self.shrink_strength)

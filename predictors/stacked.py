@@ -21,7 +21,7 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from predictors.quality import booster_params, logit, predict_booster, sigmoid
+from predictors.lgbm import booster_params, logit, predict_booster, sigmoid
 
 FloatArray = NDArray[np.float64]
 

@@ -26,7 +26,7 @@ from predictors.embedders import Embedder, SentenceTransformerEmbedder, StaticEm
 from predictors.embedders.static import distill_static
 from predictors.evaluate import summarize
 from predictors.pipeline import QualityModel
-from predictors.prices import fit_prices
+from predictors.price_fit import fit_prices
 from predictors.prior import build_prior_stats
 from predictors.prompts import embedding_text
 from predictors.records import EvalRecord, RecordMatrix, pivot

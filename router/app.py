@@ -3,17 +3,21 @@
 POST /v1/chat/completions
   → BodySizeLimit (413)                                  router.edge
   → ChatCompletionRequest validation (400)               router.schemas
-  → Planner.plan: model field → profile + preferences    router.preferences
-      → prompt tokens, Scorer.score (quality, length)    predictors
-      → estimate cost + runtime, decide                  policies
-  → Failover: retries, fallback along the ranking,
-      circuit breakers, per-model timeouts               router.resilience
+  → request hygiene: only OpenAI fields go upstream     router.upstream.fields
+  → Planner.plan: model field → profile + layers          router.selection
+      → policies.merge(profile, headers, body)           policies.preferences
+      → DecisionEngine.decide:                            router.engine
+          Scorer.score (quality, length; batched)        predictors
+          estimate cost + runtime, decide (ranking)      policies
   → Upstream.complete / stream                           router.upstream
   → response with model rewritten + x-paretoroute-*     router.api.generation
+  → one row in the request log (queued, written off-path) router.requestlog
+POST /v1/feedback → stored against the logged request    router.api.feedback
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,9 +27,12 @@ from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
 from predictors.scorer import configure_threads
-from router.api import decision, generation, meta
+from router.api import decision, feedback, generation, meta
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, UnhandledErrors, install_error_handlers
+from router.loop_health import freeze_startup_heap
+from router.observe import ObserveRequests
+from router.requestlog.capture import RequestLogMiddleware
 from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
@@ -66,11 +73,19 @@ def create_app(
             settings, catalog=catalog, scorer=scorer, upstream=upstream, registry=registry
         )
         app.state.services = services
+        freeze_startup_heap()
+        services.lag_monitor.start()
+        if services.request_log is not None:
+            services.request_log.start()
         try:
             yield
         finally:
+            if services.request_log is not None:  # writes what is still queued
+                await asyncio.to_thread(services.request_log.close)
+            await services.lag_monitor.stop()
             services.planner.batcher.close()
             await services.upstream.aclose()
+            services.metrics.close()
 
     app = FastAPI(
         title="paretoroute",
@@ -79,10 +94,13 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(UnhandledErrors)
+    app.add_middleware(ObserveRequests)  # outer: sees the 413s too
+    app.add_middleware(RequestLogMiddleware)  # logs every request, 413s included
+    app.add_middleware(UnhandledErrors)  # outermost: a 500 is answered, the connection kept
     install_error_handlers(app)
     app.include_router(generation.api)
     app.include_router(decision.api)
     app.include_router(meta.api)
+    app.include_router(feedback.api)
     _drop_422(app)
     return app

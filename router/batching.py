@@ -10,37 +10,45 @@ load the per-call cost is shared. The event loop keeps parsing and forwarding me
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from predictors.base import ModelCard, Prompt, Scorer, ScoreTable
 
+#: Called after each batch with every request's queue wait and the batch's compute time.
+BatchObserver = Callable[[list[float], float], None]
 
-def row(table: ScoreTable, index: int) -> ScoreTable:
-    """Row ``index`` of a batch as a one-prompt table."""
-    return ScoreTable(
-        models=table.models,
-        quality=table.quality[index : index + 1],
-        completion_tokens=table.completion_tokens[index : index + 1],
-        source=table.source,
-    )
+
+def _timed_score(
+    scorer: Scorer, prompts: list[Prompt], cards: tuple[ModelCard, ...]
+) -> tuple[ScoreTable, float]:
+    started = time.perf_counter()
+    return scorer.score(prompts, cards), time.perf_counter() - started
 
 
 class ScoreBatcher:
     """Async front for a ``Scorer``: one worker thread, batches of up to ``max_batch``."""
 
-    def __init__(self, scorer: Scorer, cards: Sequence[ModelCard], max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        scorer: Scorer,
+        cards: Sequence[ModelCard],
+        max_batch: int = 64,
+        observe: BatchObserver | None = None,
+    ) -> None:
         self.scorer = scorer
         self.cards = tuple(cards)
         self.max_batch = max_batch
-        self._pending: list[tuple[Prompt, asyncio.Future[ScoreTable]]] = []
+        self.observe = observe
+        self._pending: list[tuple[Prompt, float, asyncio.Future[ScoreTable]]] = []
         self._worker: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorer")
 
     async def score(self, prompt: Prompt) -> ScoreTable:
         """This prompt's one-row table, scored alone or with whatever else is waiting."""
         future: asyncio.Future[ScoreTable] = asyncio.get_running_loop().create_future()
-        self._pending.append((prompt, future))
+        self._pending.append((prompt, time.perf_counter(), future))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._drain())
         return await future
@@ -50,19 +58,22 @@ class ScoreBatcher:
         while self._pending:
             batch = self._pending[: self.max_batch]
             del self._pending[: self.max_batch]
-            prompts = [prompt for prompt, _ in batch]
+            prompts = [prompt for prompt, _, _ in batch]
+            started = time.perf_counter()
             try:
-                table = await loop.run_in_executor(
-                    self._executor, self.scorer.score, prompts, self.cards
+                table, compute_s = await loop.run_in_executor(
+                    self._executor, _timed_score, self.scorer, prompts, self.cards
                 )
             except Exception as error:  # every waiter gets the scorer's failure
-                for _, future in batch:
+                for _, _, future in batch:
                     if not future.done():
                         future.set_exception(error)
                 continue
-            for index, (_, future) in enumerate(batch):
+            if self.observe is not None:
+                self.observe([started - queued for _, queued, _ in batch], compute_s)
+            for index, (_, _, future) in enumerate(batch):
                 if not future.done():
-                    future.set_result(row(table, index))
+                    future.set_result(table.row(index))
 
     def close(self) -> None:
         """Stop the worker thread (pending work is dropped; call at shutdown)."""

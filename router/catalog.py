@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from policies.economics import ACCELERATORS
-from router.prices import lookup_price
+from router.price_map import lookup_price
 from router.schemas import RouterPreferences
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ class CatalogFile(BaseModel):
     models: list[ModelConfig] = Field(min_length=1)
     profiles: dict[str, RouterPreferences] = Field(default_factory=dict)
     default_profile: str | None = None
+    #: The model savings are measured against (default: the highest predicted quality).
+    reference_model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ class Catalog:
     profiles: Mapping[str, RouterPreferences]
     default_profile: str | None
     upstream_timeout_s: float
+    reference_model: str | None = None
     positions: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -213,6 +216,11 @@ def _check_names(source: str, parsed: CatalogFile) -> None:
             f"invalid catalog {source}: default_profile {parsed.default_profile!r} "
             f"is not one of the profiles {sorted(parsed.profiles)}"
         )
+    if parsed.reference_model and parsed.reference_model not in seen:
+        raise CatalogError(
+            f"invalid catalog {source}: reference_model {parsed.reference_model!r} "
+            "is not one of the models"
+        )
 
 
 def parse_catalog(raw: Any, source: str) -> Catalog:
@@ -240,6 +248,7 @@ def parse_catalog(raw: Any, source: str) -> Catalog:
         profiles=dict(parsed.profiles),
         default_profile=parsed.default_profile,
         upstream_timeout_s=parsed.upstream_timeout_s,
+        reference_model=parsed.reference_model,
     )
 
 

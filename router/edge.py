@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import InvalidRequestError, PayloadTooLargeError, RouterError
+from router.observe import count_error, note_requested_model, watch_of
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,9 @@ logger = logging.getLogger(__name__)
 def error_response(error: RouterError, request: Request | None = None) -> Response:
     """Render any ``RouterError`` in OpenAI's shape (and count it, given the request)."""
     services = getattr(request.app.state, "services", None) if request is not None else None
-    if services is not None:
-        services.metrics.errors.labels(str(error.status_code), error.code or "").inc()
+    if request is not None and services is not None:
+        watch = watch_of(request)
+        count_error(services.metrics, error, watch.model if watch else "")
     return Response(
         orjson.dumps(error.to_body()),
         status_code=error.status_code,
@@ -73,6 +75,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        note_requested_model(request, exc.body)
         return error_response(validation_error(exc), request)
 
     async def on_http(request: Request, exc: Exception) -> Response:
@@ -146,7 +149,7 @@ class BodySizeLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await error_response(self._too_large())(scope, receive, send)
+                await error_response(self._too_large(), Request(scope))(scope, receive, send)
                 return
         received = 0
         started = False
@@ -169,7 +172,7 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge as exc:
             if not started:
-                await error_response(exc.error)(scope, receive, send)
+                await error_response(exc.error, Request(scope))(scope, receive, send)
 
 
 class BodyTooLarge(StarletteHTTPException):

@@ -5,6 +5,7 @@
     RouterError (500 internal_error)
     ├── InvalidRequestError (400 invalid_request_error)
     │   ├── UnknownModelError (404 model_not_found)
+    │   ├── RequestNotFoundError (404 request_not_found)
     │   ├── ContextLengthError (400 context_length_exceeded)
     │   └── NoFeasibleModelError (400 no_feasible_model)
     ├── PayloadTooLargeError (413 request_too_large)
@@ -74,6 +75,13 @@ class UnknownModelError(InvalidRequestError):
 
     status_code = 404
     default_code = "model_not_found"
+
+
+class RequestNotFoundError(InvalidRequestError):
+    """Feedback names a request id that the request log does not hold."""
+
+    status_code = 404
+    default_code = "request_not_found"
 
 
 class ContextLengthError(InvalidRequestError):

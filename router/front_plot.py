@@ -7,6 +7,7 @@ free and ``paretoroute --help`` stays instant.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,16 @@ def marker_sizes(runtime_s: np.ndarray) -> np.ndarray:
     finite = np.where(np.isfinite(runtime_s), runtime_s, 0.0)
     top = float(finite.max()) if len(finite) and finite.max() > 0 else 1.0
     return _MIN_SIZE + (_MAX_SIZE - _MIN_SIZE) * finite / top
+
+
+def _size_key(ax: Any, runtime_s: np.ndarray) -> None:
+    """Legend entries showing what marker areas mean (shortest, middle, longest runtime)."""
+    finite = runtime_s[np.isfinite(runtime_s) & (runtime_s > 0)]
+    if not len(finite):
+        return
+    keys = np.unique(np.round(np.percentile(finite, [0, 50, 100]), 3))
+    for seconds, size in zip(keys, marker_sizes(np.append(keys, finite.max()))[:-1], strict=True):
+        ax.scatter([], [], s=size, c="none", edgecolors="dimgrey", label=f"runtime {seconds:.2g} s")
 
 
 def plot_front(table: CandidateTable, decision: Decision, path: Path, title: str) -> None:
@@ -38,9 +49,11 @@ def plot_front(table: CandidateTable, decision: Decision, path: Path, title: str
         cost[~feasible],
         table.quality[~feasible],
         s=sizes[~feasible],
-        c="lightgrey",
-        edgecolors="grey",
-        label="infeasible",
+        c="white",
+        edgecolors="tab:red",
+        linewidths=1.5,
+        hatch="xxx",
+        label="infeasible (a constraint removed it)",
         zorder=2,
     )
     rest = feasible & ~front
@@ -83,6 +96,7 @@ def plot_front(table: CandidateTable, decision: Decision, path: Path, title: str
             fontsize=7,
             color="dimgrey" if not feasible[i] else "black",
         )
+    _size_key(ax, np.asarray(table.runtime_s, dtype=np.float64))
     ax.set_xscale("log")
     ax.set_xlabel("predicted cost per request (USD, log scale)")
     ax.set_ylabel("predicted quality (probability of a good answer)")
@@ -92,6 +106,7 @@ def plot_front(table: CandidateTable, decision: Decision, path: Path, title: str
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         fontsize=8,
+        labelspacing=1.2,
         title="marker area = idealized runtime",
         title_fontsize=8,
     )

@@ -1,8 +1,8 @@
 """From a validated request to a plan: which model, why, what it should cost, which headers.
 
 A named catalog model is forwarded as asked (no scoring; its predicted cost uses the
-model's prior completion length). ``auto`` and ``auto:<profile>`` go through
-``ModelRouter.route``.
+engine's length prior). ``auto`` and ``auto:<profile>`` are decided by
+``DecisionEngine.decide`` on scores batched by ``ScoreBatcher``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from predictors.base import Prompt
 from predictors.tokens import count_prompt_tokens
 from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, CatalogModel
+from router.engine import DecisionEngine, DecisionOutcome
 from router.errors import ModelUnavailableError
-from router.preferences import build_preferences, header_preferences, resolve_model_field
-from router.routing import ModelRouter, RoutingOutcome
 from router.schemas import ChatCompletionRequest, CompletionRequest
+from router.selection import build_preferences, header_preferences, resolve_model_field
 from router.spend import SpendControl
 from router.upstream.base import UpstreamTarget
 
@@ -32,7 +32,7 @@ class Plan:
     model: CatalogModel
     target: UpstreamTarget
     predicted_cost_usd: float
-    outcome: RoutingOutcome | None
+    outcome: DecisionOutcome | None
 
     def headers(self) -> dict[str, str]:
         """The ``x-paretoroute-*`` response headers."""
@@ -92,36 +92,33 @@ class Planner:
 
     def __init__(
         self,
-        router: ModelRouter,
-        prior_tokens: list[float],
+        engine: DecisionEngine,
         timeout_s: float,
         spend: SpendControl,
         batcher: ScoreBatcher,
     ) -> None:
-        self.router = router
+        self.engine = engine
         self.batcher = batcher
-        self.catalog = router.catalog
-        self.prior_tokens = prior_tokens
+        self.catalog = engine.catalog
         self.timeout_s = timeout_s
         self.spend = spend
 
-    async def route(
+    async def decide(
         self, body: ChatCompletionRequest | CompletionRequest, headers: Mapping[str, str]
-    ) -> tuple[RoutingOutcome | None, CatalogModel, float]:
+    ) -> tuple[DecisionOutcome | None, CatalogModel, float]:
         """Decide (or take the named model); return the outcome, the model and its cost."""
         prompt, prompt_tokens = request_prompt(body)
         choice = resolve_model_field(body.model, self.catalog)
         if choice.direct is not None:
             index = self.catalog.positions[choice.direct.name]
-            cost = self.router.cost_of(index, prompt_tokens, self.prior_tokens[index])
-            return None, choice.direct, cost
+            return None, choice.direct, self.engine.named_cost(index, prompt_tokens)
         profile, prefs = build_preferences(
             choice, self.catalog, header_preferences(headers), body.router
         )
         prefs = self.spend.apply(profile, prefs)
         started = time.perf_counter()
         scores = await self.batcher.score(prompt)
-        outcome = self.router.decide(
+        outcome = self.engine.decide(
             scores,
             prompt_tokens,
             prefs,
@@ -136,7 +133,7 @@ class Planner:
         self, body: ChatCompletionRequest | CompletionRequest, headers: Mapping[str, str]
     ) -> Plan:
         """The full plan, including the upstream target."""
-        outcome, model, cost = await self.route(body, headers)
+        outcome, model, cost = await self.decide(body, headers)
         reason = outcome.decision.reason if outcome else "requested by name"
         return Plan(
             request_id=f"pr-{uuid.uuid4().hex}",

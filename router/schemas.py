@@ -4,15 +4,18 @@ Request models use ``extra="allow"`` so any OpenAI field we do not model (``logp
 ``parallel_tool_calls``, ``reasoning_effort``, ...) passes through to the upstream
 untouched; the fields we do model are type-checked so bad input fails here with a
 precise ``param``. ``RouterPreferences`` is the opposite: ``extra="forbid"``, because a
-misspelt constraint silently ignored would route to the wrong model.
+misspelt constraint silently ignored would route to the wrong model; it is generated from
+``policies.preferences`` (the one definition of every preference field).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+
+from policies.preferences import Preferences, PreferenceSpec, preference_specs
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 
@@ -27,43 +30,61 @@ class ChatMessage(BaseModel):
     name: str | None = None
 
 
-class RouterPreferences(BaseModel):
-    """Caller preferences, from the body's ``router`` object or ``x-paretoroute-*`` headers.
+class _PreferenceWire(BaseModel):
+    """Base of the generated ``RouterPreferences`` (see ``preference_wire_model``)."""
 
-    Units: ``cost_weight`` is quality points per USD, ``latency_weight`` quality points
-    per second (utility = quality - cost_weight*cost - latency_weight*runtime);
-    ``willingness_to_pay`` is USD per +1.0 quality per request (cost_weight = 1/wtp).
-    """
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    profile: str | None = None
-    cost_weight: float | None = Field(default=None, ge=0)
-    latency_weight: float | None = Field(default=None, ge=0)
-    willingness_to_pay: float | None = Field(default=None, gt=0)
-    max_cost_usd: float | None = Field(default=None, ge=0)
-    max_latency_s: float | None = Field(default=None, gt=0)
-    min_quality: float | None = Field(default=None, ge=0, le=1)
-    allowed_models: list[str] | None = None
-    blocked_models: list[str] | None = None
-    local_only: bool | None = None
-    max_params_b: float | None = Field(default=None, gt=0)
-    min_release_date: date | None = None
-    fallback_on_infeasible: bool | None = None
-    target_spend_usd_per_hour: float | None = Field(default=None, gt=0)
-    #: Cost with ``max_tokens`` as the completion length instead of the predicted one.
-    worst_case_cost: bool | None = None
-
-    @field_validator("allowed_models", "blocked_models", mode="before")
-    @classmethod
-    def _split_csv(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+    #: A catalog profile to start from (every generated model has it).
+    profile: str | None = Field(default=None, description="A catalog profile to start from.")
 
     def explicit(self) -> dict[str, Any]:
-        """Only the fields the caller actually set."""
+        """Only the fields the caller actually set (``profile`` excluded)."""
         return self.model_dump(exclude_none=True, exclude={"profile"})
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+_WIRE_TYPES: dict[str, Any] = {
+    "weight": float,
+    "number": float,
+    "fraction": float,
+    "bool": bool,
+    "names": Annotated[list[str], BeforeValidator(_split_csv)],
+    "date": date,
+}
+
+
+def _wire_field(rule: PreferenceSpec) -> tuple[Any, Any]:
+    wire = Field(default=None, description=rule.doc, ge=rule.ge, gt=rule.gt, le=rule.le)
+    return _WIRE_TYPES[rule.kind] | None, wire
+
+
+def preference_wire_model(
+    cls: type[Preferences] = Preferences, name: str = "RouterPreferences"
+) -> type[_PreferenceWire]:
+    """The body's ``router`` object (and headers, catalog profiles) for ``cls``: every
+    preference field optional, bounds and docs from its ``PreferenceSpec``, plus
+    ``profile``. Generated, so it cannot drift from ``policies.preferences``."""
+    fields: dict[str, Any] = {k: _wire_field(rule) for k, rule in preference_specs(cls).items()}
+    model = create_model(name, __base__=_PreferenceWire, **fields)
+    model.__doc__ = (
+        "Caller preferences, from the body's ``router`` object or ``x-paretoroute-*`` headers."
+    )
+    return model
+
+
+#: Caller preferences: ``cost_weight`` is quality points per USD, ``latency_weight`` quality
+#: points per second (utility = quality - cost_weight*cost - latency_weight*runtime);
+#: ``willingness_to_pay`` is USD per +1.0 quality per request (cost_weight = 1/wtp).
+if TYPE_CHECKING:
+    RouterPreferences = _PreferenceWire
+else:
+    RouterPreferences = preference_wire_model()
 
 
 class _GenerationFields(BaseModel):
@@ -145,7 +166,7 @@ class RouteResponse(BaseModel):
     models: list[ModelRow]
 
 
-class ModelCard(BaseModel):
+class ModelEntry(BaseModel):
     """One entry of ``GET /v1/models``."""
 
     id: str
@@ -158,7 +179,7 @@ class ModelList(BaseModel):
     """``GET /v1/models``."""
 
     object: Literal["list"] = "list"
-    data: list[ModelCard]
+    data: list[ModelEntry]
 
 
 class ErrorDetail(BaseModel):

@@ -7,24 +7,24 @@ everything else is built from ``Settings`` here. No module-level state.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
-from predictors.prior import PriorScorer
 from predictors.tokens import count_tokens
 from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
-from router.feedback import Feedback
+from router.engine import DecisionEngine
+from router.learning import OnlineLearning
+from router.loop_health import LoopHealthMetrics, LoopLagMonitor
 from router.metrics import RouterMetrics
+from router.observe import Observer
 from router.planning import Planner
+from router.requestlog import RequestLog, build_request_log
 from router.resilience.breaker import BreakerConfig, InProcessBreakerStore
 from router.resilience.failover import Failover
-from router.routing import ModelRouter
 from router.settings import Settings
 from router.spend import SpendControl
 from router.upstream.aiohttp_upstream import AiohttpUpstream
@@ -46,18 +46,32 @@ class Services:
     upstream: Upstream
     planner: Planner
     metrics: RouterMetrics
-    feedback: Feedback
+    lag_monitor: LoopLagMonitor
+    learning: OnlineLearning
+    request_log: RequestLog | None
     failover: Failover
 
 
 def build_scorer(settings: Settings) -> Scorer:
-    """``prior`` → mean-quality prior; a path → that artifact; unset → the shipped one."""
-    if settings.artifact == "prior":
-        return PriorScorer()
-    from predictors.artifact import load_scorer
+    """The scorer ``settings.scorer`` names (``predictors.registry``): the artifact at
+    ``settings.artifact`` (default: the shipped one) or the prompt-independent prior."""
+    from predictors.registry import build_scorer as scorer_of_kind
 
-    path = Path(settings.artifact) if settings.artifact else None
-    return load_scorer(path)
+    return scorer_of_kind(settings.scorer, settings.artifact)
+
+
+def _warn_if_blind(engine: DecisionEngine) -> None:
+    """Say so at start when ``auto`` cannot tell prompts apart for some models."""
+    blind = [name for name, src in engine.quality_sources().items() if src != "learned"]
+    if blind:
+        logger.warning(
+            "no learned predictor for %d of %d catalog models (%s): their quality is a "
+            "metadata prior, the same for every prompt; train on your own eval data "
+            "(paretoroute train) to route them per prompt",
+            len(blind),
+            len(engine.catalog.models),
+            ", ".join(blind[:5]) + (", ..." if len(blind) > 5 else ""),
+        )
 
 
 def build_upstream(limits: ResponseLimits | None = None) -> Upstream:
@@ -98,20 +112,22 @@ def build_services(
     registry: CollectorRegistry | None = None,
 ) -> Services:
     """Everything a request needs, from settings plus whatever was injected."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     catalog = catalog or load_catalog(settings.catalog)
     count_tokens("load the encoding now, not on the first request")
     scorer = scorer or build_scorer(settings)
-    router = ModelRouter(catalog, scorer)
+    engine = DecisionEngine(catalog, scorer)
+    _warn_if_blind(engine)
     if settings.runtime_records is not None:
         from predictors.records import load_records
 
-        used = router.seed_runtime(load_records(settings.runtime_records))
+        used = engine.seed_runtime(load_records(settings.runtime_records))
         logger.info("runtime fits seeded from %d records with latency", used)
-    prior = PriorScorer().score([""], router.cards).completion_tokens[0]
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
     metrics = RouterMetrics(registry)
-    spend = SpendControl(metrics)
+    loop_health = LoopHealthMetrics(metrics.registry)
+    batcher = ScoreBatcher(scorer, engine.cards, observe=loop_health.observe_batch)
+    spend = SpendControl(metrics, workers=settings.workers)
+    observer = Observer(metrics, engine, engine.length_prior.tolist(), scorer.name)
     limits = ResponseLimits(
         settings.resilience.max_response_bytes, settings.resilience.max_sse_line_bytes
     )
@@ -121,8 +137,10 @@ def build_services(
         catalog=catalog,
         scorer=scorer,
         upstream=upstream,
-        planner=Planner(router, prior.tolist(), timeout, spend, ScoreBatcher(scorer, router.cards)),
+        planner=Planner(engine, timeout, spend, batcher),
         metrics=metrics,
-        feedback=Feedback(router, spend, metrics),
+        lag_monitor=LoopLagMonitor(loop_health),
+        learning=OnlineLearning(engine, spend, metrics, observer),
+        request_log=build_request_log(settings, metrics.registry, engine, scorer.name),
         failover=build_failover(settings, catalog, upstream, metrics, timeout),
     )

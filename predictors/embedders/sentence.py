@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,10 +48,11 @@ class SentenceTransformerEmbedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 from sentence_transformers import SentenceTransformer
 
-                self._model = SentenceTransformer(str(self.path), device="cpu")
+                self._model = SentenceTransformer(
+                    str(self.path), device="cpu", local_files_only=True
+                )
         return self._model
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:

@@ -7,7 +7,6 @@ the distilled folder so serving never distils.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,7 +23,7 @@ def distill_static(
     out_dir: Path, source: Path | None = None, pca_dims: int = DEFAULT_PCA_DIMS
 ) -> Path:
     """Distil a model2vec static model from a sentence-transformers folder."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # A local folder: nothing is fetched (HF_HUB_OFFLINE is set at process start).
     from model2vec.distill import distill
 
     model = distill(str(source or minilm_path()), pca_dims=pca_dims, device="cpu")

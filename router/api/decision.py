@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from router.api.openapi import ERROR_RESPONSES
+from router.engine import DecisionOutcome
 from router.errors import InvalidRequestError
-from router.routing import RoutingOutcome
 from router.schemas import ChatCompletionRequest, ModelRow, RouteResponse
 from router.services import Services
 from router.upstream.fields import check_fields
@@ -28,7 +28,7 @@ def _finite(value: float) -> float:
     return float(value) if math.isfinite(value) else float("inf")
 
 
-def _rows(outcome: RoutingOutcome) -> list[ModelRow]:
+def _rows(outcome: DecisionOutcome) -> list[ModelRow]:
     decision, table, scores, estimates = (
         outcome.decision,
         outcome.table,
@@ -56,7 +56,7 @@ def _rows(outcome: RoutingOutcome) -> list[ModelRow]:
     ]
 
 
-def _preferences(outcome: RoutingOutcome) -> dict[str, object]:
+def _preferences(outcome: DecisionOutcome) -> dict[str, object]:
     prefs = outcome.decision.preferences
     fields = {name: getattr(prefs, name) for name in prefs.__dataclass_fields__}
     for key, value in fields.items():
@@ -76,7 +76,7 @@ async def route(request: Request, body: RouteRequest) -> RouteResponse:
             param="model",
         )
     check_fields(body.model_dump(exclude_unset=True), "chat", services.settings.unknown_fields)
-    outcome, _, _ = await services.planner.route(body, request.headers)
+    outcome, _, _ = await services.planner.decide(body, request.headers)
     assert outcome is not None
     return RouteResponse(
         id=f"route-{uuid.uuid4().hex}",

@@ -13,7 +13,9 @@ from fastapi.responses import Response, StreamingResponse
 
 from router.api.openapi import ERROR_RESPONSES
 from router.errors import RouterError, UpstreamResponseError
+from router.observe import RequestWatch, watch_of
 from router.planning import Plan
+from router.requestlog.capture import remember_plan
 from router.resilience.calls import close_quietly
 from router.schemas import ChatCompletionRequest, CompletionRequest
 from router.services import Services
@@ -62,6 +64,7 @@ async def _sse(
     first: Payload,
     rest: AsyncIterator[Payload],
     started: float,
+    watch: RequestWatch | None,
 ) -> AsyncIterator[bytes]:
     name = plan.model.name
     first["model"] = name
@@ -74,23 +77,32 @@ async def _sse(
             yield b"data: " + orjson.dumps(chunk) + b"\n\n"
     except RouterError as error:
         # Headers are gone; the OpenAI SDK raises on an ``error`` event in the stream.
-        services.metrics.errors.labels(str(error.status_code), error.code or "").inc()
+        if watch is not None:
+            watch.failed_midstream(error)
         await services.failover.stream_ended(name, ok=False)
         yield _error_event(error)
     except Exception:
         # Whatever broke, the caller still gets an error event and [DONE], never a cut.
         logger.exception("stream from %s failed", name)
         failed = UpstreamResponseError(f"The stream from model {name!r} failed.")
-        services.metrics.errors.labels(str(failed.status_code), failed.code or "").inc()
+        if watch is not None:
+            watch.failed_midstream(failed)
         await services.failover.stream_ended(name, ok=False)
         yield _error_event(failed)
     else:
         await services.failover.stream_ended(name, ok=True)
-        services.feedback.served(plan, endpoint, valid_usage(usage), time.perf_counter() - started)
+        services.learning.served(plan, endpoint, valid_usage(usage), time.perf_counter() - started)
     finally:
         # A caller that disconnects mid-stream must not leave the upstream stream open.
         await close_quietly(rest)
     yield _DONE
+
+
+def _served_by(request: Request, watch: RequestWatch | None, plan: Plan) -> None:
+    """After a fallback, later counts and the request log name the model that answered."""
+    if watch is not None:
+        watch.model = plan.model.name
+    remember_plan(request, plan)
 
 
 async def _generate(
@@ -98,21 +110,31 @@ async def _generate(
 ) -> Response:
     services: Services = request.app.state.services
     payload, dropped = forward_body(body, endpoint, services.settings.unknown_fields)
+    watch = watch_of(request)
+    if watch is not None:
+        watch.requested(body.model, services.catalog)
     plan = await services.planner.plan(body, request.headers)
+    if watch is not None:
+        watch.planned(plan)
+    remember_plan(request, plan)
     started = time.perf_counter()
     if body.stream:
         opened = await services.failover.stream(plan, endpoint, payload)
+        _served_by(request, watch, opened.plan)
+        if watch is not None:
+            watch.first_chunk()
         first, rest = opened.value
         response: Response = StreamingResponse(
-            _sse(services, opened.plan, endpoint, first, rest, started),
+            _sse(services, opened.plan, endpoint, first, rest, started, watch),
             media_type="text/event-stream",
             headers=opened.headers(),
         )
     else:
         served = await services.failover.complete(plan, endpoint, payload)
+        _served_by(request, watch, served.plan)
         result = served.value
         usage = valid_usage(result.get("usage"))
-        services.feedback.served(served.plan, endpoint, usage, time.perf_counter() - started)
+        services.learning.served(served.plan, endpoint, usage, time.perf_counter() - started)
         result["model"] = served.plan.model.name
         response = _json(result, served.headers())
     if dropped:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from router.schemas import ModelCard, ModelList
+from router.schemas import ModelEntry, ModelList
 from router.services import Services
 
 api = APIRouter(tags=["meta"])
@@ -23,6 +23,9 @@ class Health(BaseModel):
     catalog: str | None = None
     models: int | None = None
     scorer: str | None = None
+    #: Per catalog model, where its quality comes from: ``learned`` (per prompt),
+    #: ``shrunk`` or ``metadata-prior`` (the same figure for every prompt).
+    quality_sources: dict[str, str] | None = None
     detail: str | None = None
 
 
@@ -31,13 +34,13 @@ async def list_models(request: Request) -> ModelList:
     """Catalog models and the ``auto`` profiles, in OpenAI's list format."""
     services: Services = request.app.state.services
     catalog = services.catalog
-    cards = [ModelCard(id="auto", created=_STARTED, owned_by="paretoroute")]
+    cards = [ModelEntry(id="auto", created=_STARTED, owned_by="paretoroute")]
     cards += [
-        ModelCard(id=f"auto:{name}", created=_STARTED, owned_by="paretoroute")
+        ModelEntry(id=f"auto:{name}", created=_STARTED, owned_by="paretoroute")
         for name in catalog.profiles
     ]
     cards += [
-        ModelCard(
+        ModelEntry(
             id=m.name,
             created=_STARTED,
             owned_by=m.config.litellm_model.split("/", 1)[0]
@@ -55,9 +58,9 @@ async def list_models(request: Request) -> ModelList:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
 )
 async def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus exposition of this app's registry."""
+    """Prometheus exposition of this app's registry (summed over workers when several)."""
     services: Services = request.app.state.services
-    body = generate_latest(services.metrics.registry)
+    body = generate_latest(services.metrics.exposition_registry())
     return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
 
@@ -79,4 +82,5 @@ async def readyz(request: Request) -> Health | JSONResponse:
         catalog=services.catalog.source,
         models=len(services.catalog.models),
         scorer=services.scorer.name,
+        quality_sources=services.planner.engine.quality_sources(),
     )

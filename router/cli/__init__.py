@@ -5,12 +5,14 @@ from __future__ import annotations
 import typer
 
 from router.cli.calibrate import calibrate
+from router.cli.log import log_app
 from router.cli.predict import data_app, eval_command, train_command
 from router.cli.route import route
 from router.cli.serve import models, serve
 
 app = typer.Typer(
     name="paretoroute",
+    pretty_exceptions_enable=False,
     help="Cost-aware LLM router with an OpenAI-compatible API.",
     no_args_is_help=True,
     add_completion=False,
@@ -22,8 +24,13 @@ app.command("train")(train_command)
 app.command("eval")(eval_command)
 app.command()(calibrate)
 app.add_typer(data_app, name="data")
+app.add_typer(log_app, name="log")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (the process start: environment set here, once)."""
+    from router.cli.failures import run_cli
+    from router.process import prepare_environment
+
+    prepare_environment(compute_threads=1)
+    run_cli(app)

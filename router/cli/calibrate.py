@@ -1,26 +1,20 @@
 """``paretoroute calibrate``: the cost_weight that keeps Q% of a reference model's quality.
 
-Reads eval records (JSONL, one line per (prompt, model):
-``{"id", "prompt", "model", "score", "cost_usd"?, "completion_tokens"?, "response"?}``),
-builds the prompts x models score and cost matrices, runs
-``policies.calibrate.calibrate`` and writes ``profiles: {NAME: {cost_weight: W}}`` into a
-YAML file (``--out``; without it the YAML is printed). Records lacking ``cost_usd`` are
-priced from ``--catalog`` (prompt tokens x input price + completion tokens x output
-price). The recorded scores always *measure* the outcome; what *steers* the choice is
-``--steer``: ``artifact`` (default: the trained predictor the server routes with, so the
-weight found is on the same scale as the server's predictions; in-sample if the
-artifact was trained on these records), ``prior`` (each model's mean recorded score, a
-prompt-independent predictor), or ``oracle`` (the recorded per-prompt score: hindsight,
-an upper bound only).
+Reads eval records (JSONL, validated by ``predictors.records``: one line per (prompt,
+model) with ``id``, ``prompt``, ``model``, ``score`` and optionally ``cost_usd``,
+``prompt_tokens``, ``completion_tokens``), pivots them with ``predictors.records.pivot``,
+runs ``policies.calibrate.calibrate`` and writes ``profiles: {NAME: {cost_weight: W}}``
+into a YAML file (``--out``; without it the YAML is printed). Records lacking
+``cost_usd`` are priced from ``--catalog`` with the one hosted cost formula
+(``policies.cost.hosted_cost``). The recorded scores always *measure* the outcome; what
+*steers* the choice is ``--steer``: ``artifact`` (default: the scorer the server routes
+with, built from ``Settings``; in-sample if it was trained on these records), ``prior``
+(each model's mean recorded score), or ``oracle`` (hindsight, an upper bound only).
 """
 
 from __future__ import annotations
 
-import gzip
-import json
-import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,92 +23,63 @@ import typer
 
 from policies.calibrate import CalibrationResult
 from policies.calibrate import calibrate as calibrate_weights
+from policies.cost import hosted_cost
 from policies.types import FloatArray
+from predictors.records import RecordMatrix
+from router.settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
-class EvalMatrix:
-    """Recorded outcomes: one row per prompt id, one column per model (NaN = missing)."""
+def priced(matrix: RecordMatrix, prices: Mapping[str, tuple[float, float]]) -> RecordMatrix:
+    """``matrix`` with missing costs filled from ``prices`` (prompt tokens counted when
+    absent; a cell without completion tokens stays NaN)."""
+    if not prices:
+        return matrix
+    from predictors.tokens import count_prompt_tokens
 
-    ids: tuple[str, ...]
-    models: tuple[str, ...]
-    score: FloatArray
-    cost_usd: FloatArray
-    #: The prompt of each row (text or messages), for a scorer to steer with.
-    prompts: tuple[Any, ...] = ()
-
-
-def _record_cost(record: Mapping[str, Any], prices: Mapping[str, tuple[float, float]]) -> float:
-    if record.get("cost_usd") is not None:
-        return float(record["cost_usd"])
-    if record["model"] not in prices:
-        return math.nan
-    from predictors.tokens import count_tokens
-
-    completion = record.get("completion_tokens")
-    if completion is None:
-        completion = count_tokens(str(record.get("response") or ""))
-    per_in, per_out = prices[record["model"]]
-    return count_tokens(str(record.get("prompt") or "")) * per_in + float(completion) * per_out
+    counted = np.array([count_prompt_tokens(p) for p in matrix.prompts], dtype=np.float64)
+    prompt_tokens = np.where(np.isnan(matrix.prompt_tokens), counted, matrix.prompt_tokens)
+    unit = np.array([prices.get(m, (np.nan, np.nan)) for m in matrix.models], dtype=np.float64)
+    filled = hosted_cost(prompt_tokens[:, None], matrix.completion_tokens, unit[:, 0], unit[:, 1])
+    cost = np.where(np.isnan(matrix.cost_usd), filled, matrix.cost_usd)
+    return RecordMatrix(
+        matrix.ids, matrix.prompts, matrix.tasks, matrix.models, matrix.scores,
+        cost, prompt_tokens, matrix.completion_tokens,
+    )  # fmt: skip
 
 
-def eval_matrix(
-    records: Iterable[Mapping[str, Any]], prices: Mapping[str, tuple[float, float]] | None = None
-) -> EvalMatrix:
-    """Pivot eval records into score and cost matrices (records without a score skipped)."""
-    rows: dict[str, int] = {}
-    columns: dict[str, int] = {}
-    prompts: list[Any] = []
-    cells: list[tuple[int, int, float, float]] = []
-    for record in records:
-        if record.get("score") is None:
-            continue
-        if str(record["id"]) not in rows:
-            prompts.append(record.get("prompt") or "")
-        row = rows.setdefault(str(record["id"]), len(rows))
-        column = columns.setdefault(str(record["model"]), len(columns))
-        cells.append((row, column, float(record["score"]), _record_cost(record, prices or {})))
-    score = np.full((len(rows), len(columns)), np.nan)
-    cost = np.full((len(rows), len(columns)), np.nan)
-    for row, column, value, price in cells:
-        score[row, column], cost[row, column] = value, price
-    return EvalMatrix(tuple(rows), tuple(columns), score, cost, tuple(prompts))
+def record_matrix(path: Path, prices: Mapping[str, tuple[float, float]]) -> RecordMatrix:
+    """Validated records from ``path`` pivoted to prompts x models, priced."""
+    from predictors.records import load_records, pivot
 
-
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """Eval records from a JSONL (or gzip JSONL) file; blank lines ignored."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
+    return priced(pivot(load_records(path)), prices)
 
 
 def calibrate_matrix(
-    matrix: EvalMatrix, reference: str, target: float, predicted: FloatArray | None = None
+    matrix: RecordMatrix, reference: str, target: float, predicted: FloatArray | None = None
 ) -> CalibrationResult:
     """Calibrate on rows where the reference has a result; ``predicted`` steers if given."""
     if reference not in matrix.models:
         raise ValueError(f"reference model {reference!r} is not in the records {matrix.models}")
-    keep = ~np.isnan(matrix.score[:, matrix.models.index(reference)])
-    steer = prior_quality(matrix.score) if predicted is None else predicted
+    keep = ~np.isnan(matrix.scores[:, matrix.models.index(reference)])
+    steer = prior_quality(matrix.scores) if predicted is None else predicted
     return calibrate_weights(
         steer[keep],
         matrix.cost_usd[keep],
         matrix.models,
         reference,
         target,
-        realised=matrix.score[keep],
+        realised=matrix.scores[keep],
     )
 
 
-def artifact_quality(matrix: EvalMatrix, artifact: Path | None) -> FloatArray:
-    """The trained predictor's quality for every (row, model) of the matrix."""
-    from predictors.artifact import load_scorer
+def artifact_quality(matrix: RecordMatrix, settings: Settings) -> FloatArray:
+    """The configured scorer's quality for every (row, model) of the matrix."""
     from predictors.base import ModelCard
+    from router.services import build_scorer
 
-    scorer = load_scorer(artifact)
     cards = [ModelCard(name=name) for name in matrix.models]
-    quality = scorer.score(list(matrix.prompts), cards).quality
-    return np.where(np.isnan(matrix.score), np.nan, quality)
+    quality = build_scorer(settings).score(list(matrix.prompts), cards).quality
+    return np.where(np.isnan(matrix.scores), np.nan, quality)
 
 
 def prior_quality(score: FloatArray) -> FloatArray:
@@ -178,7 +143,10 @@ def calibrate(
     """Find the cost_weight that reaches TARGET x REFERENCE's quality at least cost."""
     import yaml
 
-    prices = {}
+    from predictors.errors import PredictorError
+
+    settings = Settings() if artifact is None else Settings(artifact=artifact)
+    prices: dict[str, tuple[float, float]] = {}
     if catalog is not None:
         from router.catalog import price_table
 
@@ -186,22 +154,33 @@ def calibrate(
     if steer not in {"artifact", "prior", "oracle"}:
         raise typer.BadParameter("--steer must be 'artifact', 'prior' or 'oracle'")
     try:
-        matrix = eval_matrix(read_records(data), prices)
+        matrix = record_matrix(data, prices)
         predicted = {
-            "oracle": lambda: matrix.score,
-            "artifact": lambda: artifact_quality(matrix, artifact),
+            "oracle": lambda: matrix.scores,
+            "artifact": lambda: artifact_quality(matrix, settings),
             "prior": lambda: None,
         }[steer]()
         result = calibrate_matrix(matrix, reference, target, predicted)
-    except ValueError as error:
+    except (ValueError, PredictorError) as error:
         raise typer.BadParameter(str(error)) from None
     _print_result(result)
-    document = yaml.safe_load(out.read_text()) if out is not None and out.exists() else {}
-    text = yaml.safe_dump(
-        updated_profiles(document or {}, profile, result.cost_weight), sort_keys=False
-    )
+    if steer == "artifact":
+        _print_overlap(data, settings, matrix)
     if out is None:
-        typer.echo(text)
-    else:
-        out.write_text(text)
-        typer.echo(f"wrote profile {profile!r} (cost_weight={result.cost_weight:g}) to {out}")
+        typer.echo(yaml.safe_dump(updated_profiles({}, profile, result.cost_weight)))
+        return
+    from router.catalog import default_catalog_path
+    from router.cli.catalog_file import write_profile
+
+    write_profile(
+        out, catalog or default_catalog_path(), profile, {"cost_weight": result.cost_weight}
+    )
+    typer.echo(f"wrote profile {profile!r} (cost_weight={result.cost_weight:g}) to {out}")
+
+
+def _print_overlap(data: Path, settings: Settings, matrix: RecordMatrix) -> None:
+    from predictors.artifact import DEFAULT_ARTIFACT, read_manifest
+    from router.cli.training_overlap import overlap_note
+
+    manifest = read_manifest(settings.artifact or DEFAULT_ARTIFACT)
+    typer.echo(f"calibration data: {overlap_note(data, manifest, set(matrix.ids))}")

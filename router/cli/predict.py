@@ -1,12 +1,12 @@
-"""``paretoroute train | eval | route | data``: thin typer commands over ``predictors``.
+"""``paretoroute train | eval | data``: thin typer commands over ``predictors``.
 
-The lead registers ``train_command``, ``eval_command``, ``route_command`` and
-``data_app`` in ``router.cli``. Heavy imports happen inside each command.
+``router.cli`` registers ``train_command``, ``eval_command`` and ``data_app``; batch
+decisions are ``paretoroute route --input`` (``router.cli.route``). Heavy imports happen
+inside each command.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -60,25 +60,6 @@ def eval_command(
     for name, values in summary["overall"]["routers"].items():
         typer.echo(f"{name:>18}: AIQ {values['aiq']:.4f}  max quality {values['max_quality']:.4f}")
     typer.echo(f"wrote {report / 'metrics.json'} and {report / 'pareto.png'}")
-
-
-def route_command(
-    input: Annotated[Path, typer.Option("--input", help="JSONL of {id, prompt|messages}")],
-    output: Annotated[Path, typer.Option("--output", help="Decisions JSONL")],
-    cost_weights: Annotated[str, typer.Option(help="Comma-separated, quality per USD")] = "0",
-    artifact: Annotated[Path | None, typer.Option(help="Artifact (default: shipped)")] = None,
-) -> None:
-    """Batch decisions: one line per (id, cost_weight)."""
-    from predictors.artifact import load_scorer
-    from predictors.batch import read_prompts, route_batch
-
-    weights = [float(w) for w in cost_weights.split(",") if w.strip()]
-    scorer = load_scorer(artifact)
-    prices = {m: (p[0], p[1]) for m, p in scorer.manifest["prices"].items()}  # type: ignore[attr-defined]
-    rows = route_batch(scorer, read_prompts(input), weights, prices)  # type: ignore[arg-type]
-    with output.open("w", encoding="utf-8") as handle:
-        count = sum(handle.write(json.dumps(row) + "\n") > 0 for row in rows)
-    typer.echo(f"wrote {count} decisions to {output}")
 
 
 @data_app.command("import-routerbench")

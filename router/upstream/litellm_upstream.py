@@ -8,7 +8,6 @@ set once there, not from request code.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -76,7 +75,7 @@ class LiteLLMUpstream:
     """Calls ``litellm.acompletion`` / ``litellm.atext_completion``."""
 
     def __init__(self) -> None:
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        # LITELLM_LOCAL_MODEL_COST_MAP is set at process start (router.process).
         import litellm
 
         litellm.telemetry = False

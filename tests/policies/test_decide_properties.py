@@ -213,3 +213,18 @@ def test_ties_break_deterministically(table, prefs, tokens) -> None:
     key = (-q[chosen], c[chosen], r[chosen], chosen)
     for j in np.flatnonzero(pool & (decision.utility == decision.utility[chosen])).tolist():
         assert key <= (-q[j], c[j], r[j], j)
+
+
+@settings(max_examples=200)
+@given(tables(), preferences(), prompt_sizes)
+def test_ranking_orders_the_whole_pool_by_the_choice_rule(table, prefs, tokens) -> None:
+    decision = _try(table, prefs, tokens)
+    if decision is None:
+        return
+    relaxable = np.array([r not in NEVER_RELAXED for r in decision.infeasible_reason])
+    pool = relaxable if decision.fell_back else decision.feasible
+    assert decision.ranking[0] == decision.index
+    assert sorted(decision.ranking) == np.flatnonzero(pool).tolist()
+    u, q, c, r = decision.utility, table.quality, table.cost_usd, table.runtime_s
+    keys = [(-u[i], -q[i], c[i], r[i], i) for i in decision.ranking]
+    assert keys == sorted(keys)

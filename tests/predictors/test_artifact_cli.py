@@ -12,7 +12,8 @@ from predictors.artifact import load_scorer
 from predictors.base import ModelCard, Scorer
 from predictors.errors import ArtifactError
 from predictors.records import write_records
-from router.cli.predict import data_app, eval_command, route_command, train_command
+from router.cli import app as cli_app
+from router.cli.predict import data_app, eval_command, train_command
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,6 @@ def _app() -> typer.Typer:
     app = typer.Typer()
     app.command("train")(train_command)
     app.command("eval")(eval_command)
-    app.command("route")(route_command)
     app.add_typer(data_app, name="data")
     return app
 
@@ -89,7 +89,7 @@ def test_train_eval_route_round_trip(tmp_path, make_records) -> None:
     )
     out = tmp_path / "d.jsonl"
     result = runner.invoke(
-        _app(),
+        cli_app,
         [
             "route",
             "--artifact",
@@ -110,8 +110,8 @@ def test_train_eval_route_round_trip(tmp_path, make_records) -> None:
         ("b", 0),
         ("b", 1e9),
     ]
-    cheap = [r["cost_usd"] for r in rows if r["cost_weight"] == 1e9]
-    dear = [r["cost_usd"] for r in rows if r["cost_weight"] == 0]
+    cheap = [r["predicted_cost_usd"] for r in rows if r["cost_weight"] == 1e9]
+    dear = [r["predicted_cost_usd"] for r in rows if r["cost_weight"] == 0]
     assert all(c <= d for c, d in zip(cheap, dear, strict=True))
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from predictors.features import FeatureBuilder, structure_features
 from predictors.groups import GroupPrior
-from predictors.quality import LengthPredictor
+from predictors.length import LengthPredictor
 from predictors.stacked import StackedQualityPredictor, expand_rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -84,6 +85,50 @@ def test_unknown_and_invalid_preference_headers(router_url: str):
     assert error["param"] == "x-paretoroute-colour"
     error = error_of(post(router_url, body, headers={"x-paretoroute-cost-weight": "-1"}), 400)
     assert error["param"] == "x-paretoroute-cost-weight"
+
+
+@pytest.mark.parametrize(
+    ("router", "param"),
+    [
+        ({"cost_weight": float("inf")}, "router.cost_weight"),
+        ({"latency_weight": float("nan")}, "router.latency_weight"),
+        ({"willingness_to_pay": 5e-324}, "router"),
+        ({"willingness_to_pay": float("inf")}, "router.willingness_to_pay"),
+        ({"max_cost_usd": 1e309}, "router.max_cost_usd"),
+    ],
+)
+def test_non_finite_and_degenerate_preferences_are_400(router_url: str, router, param):
+    # Python's json writes Infinity/NaN literals, which the server's parser accepts.
+    content = json.dumps({"messages": MESSAGES, "router": router})
+    response = httpx.post(
+        router_url + "/v1/chat/completions",
+        content=content,
+        headers={"content-type": "application/json"},
+    )
+    error = error_of(response, 400)
+    assert error["param"] == param
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "Infinity", "1e999"])
+def test_non_finite_preference_headers_are_400(router_url: str, value: str):
+    headers = {"x-paretoroute-cost-weight": value}
+    error = error_of(post(router_url, {"messages": MESSAGES}, headers=headers), 400)
+    assert error["param"] == "x-paretoroute-cost-weight"
+
+
+def test_huge_cost_weight_with_a_spend_target_is_served(router_url: str):
+    body = {
+        "messages": MESSAGES,
+        "router": {"cost_weight": 1e300, "target_spend_usd_per_hour": 5.0},
+    }
+    response = post(router_url, body)
+    assert response.status_code == 200, response.text
+
+
+def test_echoed_response_headers_are_not_preferences(router_url: str):
+    headers = {"x-paretoroute-request-id": "pr-123", "x-paretoroute-model": "x"}
+    response = post(router_url, {"messages": MESSAGES}, headers=headers)
+    assert response.status_code == 200, response.text
 
 
 def test_unknown_model_in_allowed_models(router_url: str):

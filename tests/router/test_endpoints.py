@@ -160,6 +160,7 @@ def test_health_and_readiness(router_url: str):
         "catalog": None,
         "models": None,
         "scorer": None,
+        "quality_sources": None,
         "detail": None,
     }
     ready = httpx.get(router_url + "/readyz").json()

@@ -13,6 +13,7 @@ from policies import Preferences
 from policies.decide import choose
 from predictors.prior import PriorScorer
 from router.catalog import Catalog
+from router.engine import DecisionEngine
 from router.errors import (
     InvalidRequestError,
     ModelUnavailableError,
@@ -27,7 +28,6 @@ from router.errors import (
 from router.resilience.breaker import BreakerConfig, CircuitState, InProcessBreakerStore
 from router.resilience.ranking import decision_ranking
 from router.resilience.retry import Backoff, classify
-from router.routing import ModelRouter
 from router.settings import Settings
 
 
@@ -112,13 +112,11 @@ def test_a_lost_probe_slot_expires(store: InProcessBreakerStore, clock: Clock):
 
 
 def test_ranking_matches_the_policy_choice(catalog: Catalog):
-    router = ModelRouter(catalog, PriorScorer())
+    engine = DecisionEngine(catalog, PriorScorer())
     rng = np.random.default_rng(7)
     for _ in range(50):
         weight = float(rng.choice([0.0, 1.0, 1e3, 1e5]))
-        outcome = router.route(
-            "hello", 1, Preferences(cost_weight=weight), profile="p", max_output_tokens=None
-        )
+        outcome = engine.decide_prompt("hello", Preferences(cost_weight=weight), profile="p")
         ranking = decision_ranking(outcome)
         assert ranking[0] == outcome.decision.index
         assert set(ranking) == set(np.flatnonzero(outcome.decision.feasible).tolist())
@@ -130,8 +128,8 @@ def test_ranking_matches_the_policy_choice(catalog: Catalog):
 
 
 def test_computed_ranking_breaks_utility_ties_like_choose(catalog: Catalog):
-    router = ModelRouter(catalog, PriorScorer())
-    outcome = router.route("hi", 1, Preferences(), profile="p", max_output_tokens=None)
+    engine = DecisionEngine(catalog, PriorScorer())
+    outcome = engine.decide_prompt("hi", Preferences(), profile="p")
     tied = np.zeros_like(outcome.decision.utility)
     fields = {**_fields(outcome.decision), "utility": tied}
     fields.pop("ranking", None)  # a policy-made ranking would be used as-is

@@ -47,8 +47,10 @@ def test_batch_mode_writes_one_row_per_id_and_weight(tmp_path: Path):
         ("b", 1e5),
     }
     for decision in decisions:
-        assert set(decision) == {"id", "cost_weight", "model", "p_quality", "cost_usd"}
-        assert 0 <= decision["p_quality"] <= 1 and decision["cost_usd"] > 0
+        assert {"id", "cost_weight", "model", "predicted_quality", "predicted_cost_usd"} <= set(
+            decision
+        )
+        assert 0 <= decision["predicted_quality"] <= 1 and decision["predicted_cost_usd"] > 0
 
 
 def test_route_without_prompt_or_input_fails_cleanly():

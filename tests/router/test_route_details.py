@@ -66,6 +66,9 @@ def test_route_flags_priors_runtime_sources_and_fallback(upstream_url: str, tmp_
             local["predicted_accelerator_s"] == local["predicted_runtime_s"] * local["accelerators"]
         )
         assert local["predicted_cost_usd"] > 0  # priced from runtime x L4 $/hour
+        ready = httpx.get(url + "/readyz").json()
+        assert ready["quality_sources"]["my-local-llama"] == "metadata-prior"
+        assert ready["quality_sources"]["gpt-4-1106-preview"] == "learned"
 
         body = {"model": "auto:strict-or-fallback", "messages": MESSAGES}
         response = httpx.post(url + "/v1/chat/completions", json=body)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from router.engine import DecisionEngine
 from router.metrics import RouterMetrics
+from router.observe import Observer, Served
 from router.planning import Plan
-from router.routing import ModelRouter
 from router.spend import SpendControl
 
 
@@ -24,19 +25,25 @@ def usage_tokens(usage: Any) -> tuple[int, int] | None:
     return None
 
 
-class Feedback:
+class OnlineLearning:
     """Feeds one served request's usage and latency back into the router's state."""
 
-    def __init__(self, router: ModelRouter, spend: SpendControl, metrics: RouterMetrics) -> None:
-        self.router = router
+    def __init__(
+        self,
+        engine: DecisionEngine,
+        spend: SpendControl,
+        metrics: RouterMetrics,
+        observer: Observer | None = None,
+    ) -> None:
+        self.engine = engine
         self.spend = spend
         self.metrics = metrics
+        self.observer = observer
 
     def served(self, plan: Plan, endpoint: str, usage: Any, latency_s: float) -> None:
-        """Record a successful request."""
+        """Record a successful request (``router.observe`` counts it by outcome)."""
         model = plan.model.name
         profile = plan.outcome.profile if plan.outcome else ""
-        self.metrics.requests.labels(endpoint, model, profile, "ok").inc()
         self.metrics.upstream_seconds.labels(model).observe(latency_s)
         self.metrics.predicted_cost.labels(model).inc(plan.predicted_cost_usd)
         if plan.outcome is not None:
@@ -47,9 +54,11 @@ class Feedback:
         prompt_tokens, completion_tokens = tokens
         self.metrics.tokens.labels(model, "prompt").inc(prompt_tokens)
         self.metrics.tokens.labels(model, "completion").inc(completion_tokens)
-        self.router.runtime.observe(model, prompt_tokens, completion_tokens, latency_s)
-        index = self.router.catalog.positions[plan.model.name]
-        cost = self.router.cost_of(index, prompt_tokens, completion_tokens)
+        self.engine.runtime.observe(model, prompt_tokens, completion_tokens, latency_s)
+        index = self.engine.catalog.positions[plan.model.name]
+        cost = self.engine.cost_of(index, prompt_tokens, completion_tokens)
         self.metrics.actual_cost.labels(model).inc(cost)
+        if self.observer is not None:
+            self.observer.served(plan, Served(prompt_tokens, completion_tokens, cost))
         if profile:
             self.spend.observe(profile, cost)

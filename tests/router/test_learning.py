@@ -9,10 +9,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from predictors.prior import PriorScorer
 from router.batching import ScoreBatcher
 from router.catalog import Catalog, parse_catalog
-from router.feedback import Feedback
+from router.engine import DecisionEngine
+from router.learning import OnlineLearning
 from router.metrics import RouterMetrics
 from router.planning import Planner
-from router.routing import ModelRouter
 from router.schemas import ChatCompletionRequest
 from router.spend import SpendControl
 from tests.router.conftest import catalog_document
@@ -41,7 +41,10 @@ def test_metrics_count_requests_errors_and_cost(router_url: str):
     )
     key = ("paretoroute_requests_total", labels)
     assert after[key] == before.get(key, 0) + 1
-    error_key = ("paretoroute_errors_total", (("code", "model_not_found"), ("status", "404")))
+    error_key = (
+        "paretoroute_errors_total",
+        (("code", "model_not_found"), ("model", ""), ("status", "404")),
+    )
     assert after[error_key] == before.get(error_key, 0) + 1
     cost_key = ("paretoroute_cost_usd_total", (("model", "gpt-4-1106-preview"),))
     # the fake upstream reports 5 prompt + 6 completion tokens at 1e-5 / 3e-5 USD
@@ -62,19 +65,19 @@ def spend_catalog() -> Catalog:
     return parse_catalog(document, "spend-catalog")
 
 
-def build(clock: FakeClock) -> tuple[Planner, Feedback, RouterMetrics]:
+def build(clock: FakeClock) -> tuple[Planner, OnlineLearning, RouterMetrics]:
     catalog = spend_catalog()
-    router = ModelRouter(catalog, PriorScorer())
+    router = DecisionEngine(catalog, PriorScorer())
     metrics = RouterMetrics(CollectorRegistry())
     spend = SpendControl(metrics, clock=clock)
     batcher = ScoreBatcher(router.scorer, router.cards)
-    planner = Planner(router, [100.0] * len(catalog.models), 5.0, spend, batcher)
-    return planner, Feedback(router, spend, metrics), metrics
+    planner = Planner(router, 5.0, spend, batcher)
+    return planner, OnlineLearning(router, spend, metrics), metrics
 
 
 async def test_overspending_profile_raises_cost_weight_and_moves_to_cheaper_models():
     clock = FakeClock()
-    planner, feedback, metrics = build(clock)
+    planner, learning, metrics = build(clock)
     body = ChatCompletionRequest.model_validate({"model": "auto:budget", "messages": MESSAGES})
     first = await planner.plan(body, {})
     assert first.model.name == "gpt-4-1106-preview"  # cost_weight 1 barely matters at first
@@ -83,7 +86,7 @@ async def test_overspending_profile_raises_cost_weight_and_moves_to_cheaper_mode
         clock.now += 1.0
         plan = await planner.plan(body, {})
         chosen.append(plan.model.name)
-        feedback.served(plan, "chat", {"prompt_tokens": 500, "completion_tokens": 500}, 0.5)
+        learning.served(plan, "chat", {"prompt_tokens": 500, "completion_tokens": 500}, 0.5)
     weight = metrics.cost_weight.labels("budget")._value.get()
     assert weight > 100.0
     assert chosen[-1] != "gpt-4-1106-preview"
@@ -92,8 +95,8 @@ async def test_overspending_profile_raises_cost_weight_and_moves_to_cheaper_mode
 
 async def test_live_latency_refits_runtime():
     clock = FakeClock()
-    planner, feedback, _ = build(clock)
-    router = planner.router
+    planner, learning, _ = build(clock)
+    router = planner.engine
     assert router.runtime.params("gpt-3.5-turbo-1106").source != "fitted"
     body = ChatCompletionRequest.model_validate(
         {"model": "gpt-3.5-turbo-1106", "messages": MESSAGES}
@@ -102,7 +105,7 @@ async def test_live_latency_refits_runtime():
     for i in range(64):  # latency = 0.2 s + 0.01 s per output token
         completion = 10 + 5 * i
         usage = {"prompt_tokens": 20 + (37 * i) % 50, "completion_tokens": completion}
-        feedback.served(plan, "chat", usage, 0.2 + 0.01 * (completion - 1))
+        learning.served(plan, "chat", usage, 0.2 + 0.01 * (completion - 1))
     fitted = router.runtime.params("gpt-3.5-turbo-1106")
     assert fitted.source == "fitted"
     assert abs(fitted.runtime(20, 101) - 1.2) < 0.05

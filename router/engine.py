@@ -1,7 +1,11 @@
-"""The routing decision: prompt → scores → cost and runtime → candidate table → policy.
+"""The decision engine: prompt → scores → cost and runtime → candidate table → policy.
 
-``ModelRouter`` holds what is fixed for the life of a catalog (model cards, economics,
-the static columns of the candidate table) so a decision only does per-prompt work.
+Every entry point decides through ``DecisionEngine``: the HTTP endpoints (via
+``router.planning``), ``/v1/route``, ``paretoroute route`` (one prompt or a batch) and
+the benches. It holds what is fixed for the life of a catalog (model cards, economics,
+the static columns of the candidate table, the length prior for named requests), so a
+decision only does per-prompt work, and it returns one ``DecisionOutcome`` whose
+``decision.ranking`` is the full order fallbacks and exploration walk.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ from policies.cost import Estimates, estimate
 from policies.economics import ModelEconomics
 from policies.runtime import RuntimeEstimator
 from predictors.base import ModelCard, Prompt, Scorer, ScoreTable
+from predictors.prior import prior_lengths
 from predictors.records import EvalRecord
+from predictors.tokens import count_prompt_tokens
 from router.catalog import Catalog, CatalogModel
 from router.errors import ContextLengthError, NoFeasibleModelError
 
 
 @dataclass(frozen=True, slots=True)
-class RoutingOutcome:
+class DecisionOutcome:
     """Everything one decision produced, for headers, ``/v1/route`` and logs."""
 
     decision: Decision
@@ -67,7 +73,7 @@ def _ordinal(day: date | None) -> int:
     return day.toordinal() if day else 0
 
 
-class ModelRouter:
+class DecisionEngine:
     """Scores every catalog model for a prompt and lets the policy choose."""
 
     def __init__(
@@ -77,6 +83,9 @@ class ModelRouter:
         self.scorer = scorer
         self.cards = tuple(model_card(m) for m in catalog.models)
         self.economics = tuple(model_economics(m) for m in catalog.models)
+        #: Completion tokens per model when no prompt is scored (named-model requests).
+        self.length_prior = prior_lengths(self.cards)
+        self._sources: tuple[str, ...] | None = None
         self.runtime = runtime or RuntimeEstimator.from_economics(self.economics)
         self._models = catalog.names()
         self._context = np.array([m.context_window for m in catalog.models], dtype=np.int64)
@@ -87,6 +96,12 @@ class ModelRouter:
         self._release = np.array(
             [_ordinal(m.config.release_date) for m in catalog.models], dtype=np.int64
         )
+
+    def quality_sources(self) -> dict[str, str]:
+        """Per model, where the scorer's quality figure comes from (see ``QualitySource``)."""
+        if self._sources is None:
+            self._sources = self.scorer.score([""], self.cards).source
+        return dict(zip(self._models, self._sources, strict=True))
 
     def seed_runtime(self, records: Iterable[EvalRecord]) -> int:
         """Fit runtimes from eval records that carry latency; returns how many were used."""
@@ -114,6 +129,10 @@ class ModelRouter:
         tokens = np.asarray(completion_tokens, dtype=np.float64)
         return estimate(self.economics, params, prompt_tokens, tokens)
 
+    def named_cost(self, index: int, prompt_tokens: int) -> float:
+        """Predicted cost of a request named for the model at ``index`` (length prior)."""
+        return self.cost_of(index, prompt_tokens, float(self.length_prior[index]))
+
     def cost_of(self, index: int, prompt_tokens: int, completion_tokens: float) -> float:
         """The cost of one served request on the model at ``index`` (actual token counts)."""
         economics = self.economics[index]
@@ -121,25 +140,60 @@ class ModelRouter:
         tokens = np.array([completion_tokens], dtype=np.float64)
         return float(estimate([economics], [params], prompt_tokens, tokens).cost_usd[0])
 
-    def route(
+    def decide_prompt(
         self,
         prompt: Prompt,
-        prompt_tokens: int,
         prefs: Preferences,
         *,
         profile: str,
-        max_output_tokens: int | None,
-    ) -> RoutingOutcome:
+        max_output_tokens: int | None = None,
+    ) -> DecisionOutcome:
         """Decide which model serves ``prompt``; raise a 4xx ``RouterError`` if none can."""
+        return self.decide_many(
+            [prompt], prefs, profile=profile, max_output_tokens=max_output_tokens
+        )[0]
+
+    def decide_many(
+        self,
+        prompts: Sequence[Prompt],
+        prefs: Preferences,
+        *,
+        profile: str,
+        max_output_tokens: int | None = None,
+    ) -> list[DecisionOutcome]:
+        """One decision per prompt, all scored in one batch."""
         start = time.perf_counter()
-        scores = self.scorer.score([prompt], self.cards)
+        scores = self.scorer.score(list(prompts), self.cards)
+        return [
+            self.decide_scores(
+                scores.row(row),
+                prompt,
+                prefs,
+                profile=profile,
+                max_output_tokens=max_output_tokens,
+                started=start,
+            )
+            for row, prompt in enumerate(prompts)
+        ]
+
+    def decide_scores(
+        self,
+        scores: ScoreTable,
+        prompt: Prompt,
+        prefs: Preferences,
+        *,
+        profile: str,
+        max_output_tokens: int | None = None,
+        started: float | None = None,
+    ) -> DecisionOutcome:
+        """``decide`` for a prompt already scored (row 0 of ``scores``)."""
         return self.decide(
             scores,
-            prompt_tokens,
+            count_prompt_tokens(prompt),
             prefs,
             profile=profile,
             max_output_tokens=max_output_tokens,
-            started=start,
+            started=time.perf_counter() if started is None else started,
         )
 
     def decide(
@@ -151,7 +205,7 @@ class ModelRouter:
         profile: str,
         max_output_tokens: int | None,
         started: float,
-    ) -> RoutingOutcome:
+    ) -> DecisionOutcome:
         """The policy's choice given one prompt's scores (row 0 of ``scores``).
 
         ``started`` is the ``time.perf_counter()`` at which the decision began, so the
@@ -182,7 +236,7 @@ class ModelRouter:
         except NoFeasibleModel as error:
             raise _routing_error(error, prompt_tokens) from None
         elapsed_ms = (time.perf_counter() - started) * 1000.0
-        return RoutingOutcome(
+        return DecisionOutcome(
             decision=decision,
             table=table,
             scores=scores,

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from policies.cost import hosted_cost
 from predictors.records import EvalRecord
 
 #: USD per token, (input, output).
@@ -51,4 +52,4 @@ def predicted_cost(
     """(n, m) USD: prompt tokens x input price + predicted completion x output price."""
     unit = np.array([prices.get(m, (np.nan, np.nan)) for m in models], dtype=np.float64)
     unit = unit.reshape(len(models), 2)
-    return prompt_tokens[:, None] * unit[None, :, 0] + completion_tokens * unit[None, :, 1]
+    return hosted_cost(prompt_tokens[:, None], completion_tokens, unit[:, 0], unit[:, 1])

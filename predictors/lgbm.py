@@ -1,14 +1,13 @@
-"""LightGBM helpers shared by the predictors, and the per-model completion-length predictor.
+"""LightGBM helpers shared by the predictors.
 
 ``train_booster`` / ``predict_booster`` wrap LightGBM with deterministic single-threaded
 settings; ``logit`` / ``sigmoid`` are the clipped link functions of the quality model
-(``predictors.stacked``). ``LengthPredictor`` fits one LightGBM regressor per model on
-``log1p(completion_tokens)`` (L2 regression).
+(``predictors.stacked``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,30 +48,3 @@ def logit(p: FloatArray) -> FloatArray:
 def sigmoid(z: FloatArray) -> FloatArray:
     """Inverse of ``logit``."""
     return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
-
-
-class LengthPredictor:
-    """One LightGBM regressor per model on ``log1p(completion_tokens)``."""
-
-    def __init__(self, n_estimators: int = 80, learning_rate: float = 0.08, num_leaves: int = 7,
-                 random_state: int = 0) -> None:  # fmt: skip
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.random_state = random_state
-
-    def fit(self, x: FloatArray, tokens: FloatArray) -> Self:
-        """Train one regressor per column of ``tokens`` (NaN = unknown)."""
-        params = {"learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
-                  "min_data_in_leaf": 20}  # fmt: skip
-        self.boosters_ = [
-            train_booster(x, np.log1p(tokens[:, j]), params, "regression", self.n_estimators,
-                          self.random_state)
-            for j in range(tokens.shape[1])
-        ]  # fmt: skip
-        return self
-
-    def predict(self, x: FloatArray) -> FloatArray:
-        """Predicted completion tokens (n x m), at least 1."""
-        logs = np.column_stack([predict_booster(b, x) for b in self.boosters_])
-        return np.maximum(np.expm1(logs), 1.0)

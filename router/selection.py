@@ -1,8 +1,10 @@
-"""Turn the ``model`` field, profiles, headers and the ``router`` object into Preferences.
+"""Select what a request asked for: a named model, or a profile plus preference layers.
 
-Precedence, lowest first: the profile named by ``model`` (``auto`` = the catalog's
-``default_profile``; ``auto:cheap`` = profile ``cheap``) or by ``router.profile``, then
-``x-paretoroute-*`` request headers, then the body's ``router`` object.
+The ``model`` field names a catalog model or a profile (``auto`` = the catalog's
+``default_profile``; ``auto:cheap`` = profile ``cheap``; ``router.profile`` overrides).
+The preference layers, lowest first, are that profile, the ``x-paretoroute-*`` request
+headers and the body's ``router`` object; ``policies.preferences.merge`` combines them
+once into the frozen ``Preferences`` the engine decides with.
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from policies.preferences import merge_preferences
-from policies.types import Preferences
+from policies.preferences import Preferences, merge
 from router.catalog import Catalog, CatalogModel
 from router.errors import InvalidRequestError, UnknownModelError
 from router.schemas import RouterPreferences
 
 HEADER_PREFIX = "x-paretoroute-"
+#: The router's own response headers: a caller that echoes them back is not asking for
+#: a preference, so they are ignored rather than refused.
+RESPONSE_HEADERS = frozenset(
+    {"request_id", "model", "profile", "decision_ms", "predicted_cost_usd", "fallback",
+     "fallback_chain", "dropped_fields", "reason"}
+)  # fmt: skip
 AUTO = "auto"
 
 
@@ -54,7 +61,9 @@ def header_preferences(headers: Mapping[str, str]) -> RouterPreferences | None:
     for name, value in headers.items():
         lowered = name.lower()
         if lowered.startswith(HEADER_PREFIX):
-            fields[lowered[len(HEADER_PREFIX) :].replace("-", "_")] = value
+            name = lowered[len(HEADER_PREFIX) :].replace("-", "_")
+            if name not in RESPONSE_HEADERS:
+                fields[name] = value
     if not fields:
         return None
     try:
@@ -69,15 +78,6 @@ def header_preferences(headers: Mapping[str, str]) -> RouterPreferences | None:
             else f"Invalid preference header {header!r}: {first['msg']}"
         )
         raise InvalidRequestError(message, param=header) from None
-
-
-def _to_policy(fields: Mapping[str, Any]) -> Preferences:
-    """Validated wire fields as policy preferences (the wire name of the spend target
-    is ``target_spend_usd_per_hour``; the policy's is ``target_usd_per_hour``)."""
-    values = dict(fields)
-    if "target_spend_usd_per_hour" in values:
-        values["target_usd_per_hour"] = values.pop("target_spend_usd_per_hour")
-    return merge_preferences(Preferences(), values)
 
 
 def _check_models(fields: Mapping[str, Any], catalog: Catalog, source: str) -> None:
@@ -104,12 +104,12 @@ def build_preferences(
     profile = profile or choice.profile
     if profile and profile not in catalog.profiles:
         raise InvalidRequestError(f"Unknown routing profile {profile!r}", param="router.profile")
-    merged: dict[str, Any] = dict(catalog.profiles[profile].explicit()) if profile else {}
+    layers: list[Mapping[str, Any]] = [catalog.profiles[profile].explicit() if profile else {}]
     for source, prefs in (("header", headers), ("router", body)):
-        if prefs is not None:
-            explicit = prefs.explicit()
-            _check_models(explicit, catalog, source)
-            if "willingness_to_pay" in explicit:
-                merged.pop("cost_weight", None)
-            merged.update(explicit)
-    return profile or AUTO, _to_policy(merged)
+        explicit = prefs.explicit() if prefs is not None else {}
+        _check_models(explicit, catalog, source)
+        layers.append(explicit)
+    try:
+        return profile or AUTO, merge(*layers)
+    except ValueError as error:
+        raise InvalidRequestError(str(error), param="router") from None

@@ -1,0 +1,81 @@
+"""The one choice rule: rank models by utility with a deterministic tie-break.
+
+Within the pool, higher utility first; ties go to higher quality, then lower cost, then
+lower runtime, then catalog order. ``rank_rows`` applies it to many prompts at once
+(one row per prompt); the server's ``decide``, calibration, evaluation sweeps and batch
+routing all choose through it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from policies.types import BoolArray, FloatArray, IntArray
+
+
+def utility(
+    quality: FloatArray,
+    cost_usd: FloatArray,
+    runtime_s: FloatArray | None,
+    cost_weight: float,
+    latency_weight: float = 0.0,
+) -> FloatArray:
+    """``quality - cost_weight * cost_usd - latency_weight * runtime_s`` (any shape)."""
+    value = np.array(quality, dtype=np.float64)
+    if cost_weight:
+        value -= cost_weight * cost_usd
+    if latency_weight and runtime_s is not None:
+        value -= latency_weight * runtime_s
+    return value
+
+
+def rank_rows(
+    utility_values: FloatArray,
+    quality: FloatArray,
+    cost_usd: FloatArray,
+    runtime_s: FloatArray | None = None,
+    pool: BoolArray | None = None,
+) -> IntArray:
+    """Per row, column indices best first under the tie-break; pool members come first.
+
+    All arrays are (n, m) (or (m,) for one prompt, giving an (m,) ranking). Models outside
+    ``pool`` (default: those with finite utility) sort after every pool member.
+    """
+    u = np.atleast_2d(np.asarray(utility_values, dtype=np.float64))
+    members = np.isfinite(u) if pool is None else np.atleast_2d(pool) & np.isfinite(u)
+    q = np.atleast_2d(quality)
+    c = np.atleast_2d(cost_usd)
+    r = np.zeros_like(u) if runtime_s is None else np.atleast_2d(runtime_s)
+    masked = np.where(members, u, -np.inf)
+    column = np.broadcast_to(np.arange(u.shape[1]), u.shape)
+    keys = (
+        column,
+        np.where(members, r, np.inf),
+        np.where(members, c, np.inf),
+        np.where(members, -q, np.inf),
+        -masked,
+        ~members,
+    )
+    order = np.lexsort(keys, axis=-1)
+    return order if np.ndim(utility_values) == 2 else order[0]
+
+
+def choose_rows(
+    utility_values: FloatArray,
+    quality: FloatArray,
+    cost_usd: FloatArray,
+    runtime_s: FloatArray | None = None,
+    pool: BoolArray | None = None,
+) -> IntArray:
+    """Per row, the index of the best pool member (``rank_rows(...)[:, 0]``)."""
+    ranked = rank_rows(np.atleast_2d(utility_values), quality, cost_usd, runtime_s, pool)
+    return np.asarray(ranked[:, 0], dtype=np.int64)
+
+
+def choose_at(quality: FloatArray, cost_usd: FloatArray, cost_weight: float) -> IntArray:
+    """Per row, the choice at ``cost_weight`` (no latency term, no constraints); models
+    with a NaN quality or cost are never chosen. Calibration, evaluation sweeps and
+    batch sweeps use it."""
+    valid = np.isfinite(quality) & np.isfinite(cost_usd)
+    value = utility(quality, np.where(valid, cost_usd, 0.0), None, cost_weight)
+    return choose_rows(value, quality, cost_usd, pool=valid)

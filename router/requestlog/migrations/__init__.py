@@ -1,0 +1,1 @@
+"""Alembic migrations of the request log (run by ``router.requestlog.database.upgrade``)."""

@@ -1,0 +1,1 @@
+"""Grafana dashboards as code: ``python -m scripts.grafana.build`` (``make dashboards``)."""
