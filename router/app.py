@@ -9,6 +9,8 @@ POST /v1/chat/completions
       → DecisionEngine.decide:                            router.engine
           Scorer.score (quality, length; batched)        predictors
           estimate cost + runtime, decide (ranking)      policies
+  → Failover: retries, fallback along the ranking,
+      circuit breakers, per-model timeouts               router.resilience
   → Upstream.complete / stream                           router.upstream
   → response with model rewritten + x-paretoroute-*     router.api.generation
   → one row in the request log (queued, written off-path) router.requestlog
