@@ -9,6 +9,8 @@ POST /v1/chat/completions
       → DecisionEngine.decide:                            router.engine
           Scorer.score (quality, length; batched)        predictors
           estimate cost + runtime, decide (ranking)      policies
+  → Failover: retries, fallback along the ranking,
+      circuit breakers, per-model timeouts               router.resilience
   → Upstream.complete / stream                           router.upstream
   → response with model rewritten + x-paretoroute-*     router.api.generation
   → one row in the request log (queued, written off-path) router.requestlog
@@ -29,7 +31,7 @@ from predictors.base import Scorer
 from predictors.scorer import configure_threads
 from router.api import decision, feedback, generation, meta
 from router.catalog import Catalog
-from router.edge import BodySizeLimit, install_error_handlers
+from router.edge import BodySizeLimit, UnhandledErrors, install_error_handlers
 from router.loop_health import freeze_startup_heap
 from router.observe import ObserveRequests
 from router.requestlog.capture import RequestLogMiddleware
@@ -95,7 +97,8 @@ def create_app(
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ObserveRequests)  # outer: sees the 413s too
-    app.add_middleware(RequestLogMiddleware)  # outermost: logs every request, 413s included
+    app.add_middleware(RequestLogMiddleware)  # logs every request, 413s included
+    app.add_middleware(UnhandledErrors)  # outermost: a 500 is answered, the connection kept
     install_error_handlers(app)
     app.include_router(generation.api)
     app.include_router(decision.api)

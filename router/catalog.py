@@ -55,6 +55,11 @@ class ModelConfig(BaseModel):
     accelerator: str | None = None
     release_date: date | None = None
     tags: list[str] = Field(default_factory=list)
+    #: Per-model timeouts; unset: the global defaults (``PARETOROUTE_RESILIENCE__*`` and
+    #: the catalog's ``upstream_timeout_s``).
+    connect_timeout_s: float | None = Field(default=None, gt=0)
+    first_byte_timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0)
 
 
 class CatalogFile(BaseModel):

@@ -28,6 +28,7 @@ def error_response(error: RouterError, request: Request | None = None) -> Respon
         orjson.dumps(error.to_body()),
         status_code=error.status_code,
         media_type="application/json",
+        headers=error.headers(),
     )
 
 
@@ -88,13 +89,46 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        error = RouterError("The server had an internal error.", code="internal")
-        return error_response(error, request)
+        return error_response(_internal(), request)
 
     app.add_exception_handler(RouterError, on_router_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def _internal() -> RouterError:
+    return RouterError("The server had an internal error.", code="internal")
+
+
+class UnhandledErrors:
+    """Pure ASGI middleware: an unexpected exception becomes a 500 body, and stays here.
+
+    Starlette's own last-resort handler re-raises after answering, and uvicorn then
+    drops the keep-alive connection; catching here keeps the connection usable.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if not started:
+                response = error_response(_internal(), Request(scope))
+                await response(scope, receive, send)
 
 
 class BodySizeLimit:

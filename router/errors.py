@@ -10,15 +10,25 @@
     │   └── NoFeasibleModelError (400 no_feasible_model)
     ├── PayloadTooLargeError (413 request_too_large)
     ├── ModelUnavailableError (503 model_unavailable)
+    │   └── CircuitOpenError (503 circuit_open, retry-after)
     └── UpstreamError (502 upstream_error)
-        └── UpstreamTimeoutError (504 upstream_timeout)
+        ├── UpstreamTimeoutError (504 upstream_timeout)
+        ├── UpstreamConnectionError (502 upstream_unreachable)
+        ├── UpstreamAuthError (502 upstream_auth_error, x-should-retry: false)
+        ├── UpstreamRateLimitError (429 upstream_rate_limited, retry-after)
+        ├── UpstreamBadRequestError (400 upstream_bad_request)
+        └── UpstreamResponseError (502 upstream_bad_response: too large, not JSON)
 
 Every error carries ``message``, ``type``, ``param`` and ``code``; ``to_body`` is the
-OpenAI ``{"error": {...}}`` object. Nothing else in the server builds error bodies.
+OpenAI ``{"error": {...}}`` object and ``headers`` the response headers it adds
+(``retry-after``). Nothing else in the server builds error bodies. Messages that quote
+an upstream are scrubbed first (``router.upstream.scrub``): no addresses, tracebacks or
+credentials reach a caller.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 
@@ -34,6 +44,8 @@ class RouterError(Exception):
         self.message = message
         self.param = param
         self.code = code if code is not None else self.default_code
+        #: Headers set by whoever raised it (e.g. the failover chain), sent with the error.
+        self.extra_headers: dict[str, str] = {}
 
     def to_body(self) -> dict[str, Any]:
         """The OpenAI-shaped error body."""
@@ -45,6 +57,10 @@ class RouterError(Exception):
                 "code": self.code,
             }
         }
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers (``retry-after`` for rate limits)."""
+        return dict(self.extra_headers)
 
 
 class InvalidRequestError(RouterError):
@@ -96,6 +112,19 @@ class ModelUnavailableError(RouterError):
     default_code = "model_unavailable"
 
 
+class CircuitOpenError(ModelUnavailableError):
+    """Every model that could serve the request has an open circuit breaker."""
+
+    default_code = "circuit_open"
+
+    def __init__(self, message: str, *, retry_after_s: float, param: str | None = None) -> None:
+        super().__init__(message, param=param)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "retry-after": str(max(1, math.ceil(self.retry_after_s)))}
+
+
 class UpstreamError(RouterError):
     """The upstream model provider failed; the message is the provider's."""
 
@@ -120,3 +149,58 @@ class UpstreamTimeoutError(UpstreamError):
 
     status_code = 504
     default_code = "upstream_timeout"
+
+
+class UpstreamConnectionError(UpstreamError):
+    """The upstream could not be reached, or the connection broke before an answer."""
+
+    default_code = "upstream_unreachable"
+
+
+class UpstreamAuthError(UpstreamError):
+    """The upstream refused the router's credentials (401/403): the router's fault.
+
+    ``x-should-retry: false`` tells the OpenAI SDKs not to retry a 502 that retrying
+    cannot fix.
+    """
+
+    default_code = "upstream_auth_error"
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "x-should-retry": "false"}
+
+
+class UpstreamRateLimitError(UpstreamError):
+    """The upstream answered 429; ``retry_after_s`` is its ``retry-after`` (if it sent one)."""
+
+    status_code = 429
+    error_type = "rate_limit_error"
+    default_code = "upstream_rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_s: float | None = None,
+        upstream_status: int | None = 429,
+    ) -> None:
+        super().__init__(message, upstream_status=upstream_status)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        seconds = 1.0 if self.retry_after_s is None else self.retry_after_s
+        return {**super().headers(), "retry-after": str(max(1, math.ceil(seconds)))}
+
+
+class UpstreamBadRequestError(UpstreamError):
+    """The upstream rejected the caller's request (400/404/413/422): the caller's fault."""
+
+    status_code = 400
+    error_type = "invalid_request_error"
+    default_code = "upstream_bad_request"
+
+
+class UpstreamResponseError(UpstreamError):
+    """The upstream answered with something unusable (too large, not JSON, broken SSE)."""
+
+    default_code = "upstream_bad_response"

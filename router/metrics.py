@@ -30,6 +30,7 @@ FALLBACK_REASONS = (
     "upstream_timeout",
     "rate_limited",
     "model_unavailable",
+    "circuit_open",
 )
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -83,6 +84,12 @@ class RouterMetrics:
             "End-to-end duration of generation requests (to the last byte for streams).",
             ["model"],
             buckets=_UPSTREAM_BUCKETS,
+            registry=r,
+        )
+        self.retries = Counter(
+            "paretoroute_retries",
+            "Retries of the same model, by the failure retried.",
+            ["reason"],
             registry=r,
         )
         self.decision_seconds = Histogram(

@@ -23,12 +23,15 @@ from router.metrics import RouterMetrics
 from router.observe import Observer
 from router.planning import Planner
 from router.requestlog import RequestLog, build_request_log
+from router.resilience.breaker import BreakerConfig, InProcessBreakerStore
+from router.resilience.failover import Failover
 from router.settings import Settings
 from router.spend import SpendControl
 from router.upstream.aiohttp_upstream import AiohttpUpstream
 from router.upstream.base import Upstream
 from router.upstream.dispatch import DispatchingUpstream
 from router.upstream.in_process import HttpxUpstream
+from router.upstream.limits import ResponseLimits
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class Services:
     lag_monitor: LoopLagMonitor
     learning: OnlineLearning
     request_log: RequestLog | None
+    failover: Failover
 
 
 def build_scorer(settings: Settings) -> Scorer:
@@ -70,7 +74,7 @@ def _warn_if_blind(engine: DecisionEngine) -> None:
         )
 
 
-def build_upstream() -> Upstream:
+def build_upstream(limits: ResponseLimits | None = None) -> Upstream:
     """In-process replay server, direct aiohttp forwarding, litellm for the rest."""
     from router.replay.app import create_replay_app
     from router.replay.data import ReplayDataset
@@ -78,8 +82,25 @@ def build_upstream() -> Upstream:
 
     replay = create_replay_app(ReplayDataset.load())
     replay_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=replay), timeout=None)
-    in_process = {BUILTIN_REPLAY: HttpxUpstream(replay_client)}
-    return DispatchingUpstream(AiohttpUpstream(), LiteLLMUpstream, in_process)
+    in_process = {BUILTIN_REPLAY: HttpxUpstream(replay_client, limits)}
+    return DispatchingUpstream(AiohttpUpstream(limits=limits), LiteLLMUpstream, in_process)
+
+
+def build_failover(
+    settings: Settings, catalog: Catalog, upstream: Upstream, metrics: RouterMetrics, timeout: float
+) -> Failover:
+    """Retries, fallback and one in-process circuit breaker per model."""
+    config = settings.resilience
+    breakers = InProcessBreakerStore(
+        BreakerConfig(
+            window_s=config.breaker_window_s,
+            min_calls=config.breaker_min_calls,
+            failure_rate=config.breaker_failure_rate,
+            cooldown_s=config.breaker_cooldown_s,
+            half_open_probes=config.breaker_half_open_probes,
+        )
+    )
+    return Failover(upstream, catalog, breakers, config, metrics, timeout_s=timeout)
 
 
 def build_services(
@@ -107,14 +128,19 @@ def build_services(
     batcher = ScoreBatcher(scorer, engine.cards, observe=loop_health.observe_batch)
     spend = SpendControl(metrics, workers=settings.workers)
     observer = Observer(metrics, engine, engine.length_prior.tolist(), scorer.name)
+    limits = ResponseLimits(
+        settings.resilience.max_response_bytes, settings.resilience.max_sse_line_bytes
+    )
+    upstream = upstream or build_upstream(limits)
     return Services(
         settings=settings,
         catalog=catalog,
         scorer=scorer,
-        upstream=upstream or build_upstream(),
+        upstream=upstream,
         planner=Planner(engine, timeout, spend, batcher),
         metrics=metrics,
         lag_monitor=LoopLagMonitor(loop_health),
         learning=OnlineLearning(engine, spend, metrics, observer),
         request_log=build_request_log(settings, metrics.registry, engine, scorer.name),
+        failover=build_failover(settings, catalog, upstream, metrics, timeout),
     )

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from router.resilience.config import ResilienceSettings
+
 
 class Settings(BaseSettings):
     """Everything the server reads from its environment.
@@ -51,5 +53,7 @@ class Settings(BaseSettings):
     request_log_queue_size: int = Field(default=10_000, ge=1)
     #: Also store prompt and completion text in the request log (off: metadata only).
     log_content: bool = False
+    #: Timeouts, retries, fallback, circuit breakers, upstream response caps.
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     log_level: str = "info"
     access_log: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,15 +12,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from router.api.openapi import ERROR_RESPONSES
-from router.errors import RouterError, UpstreamError
+from router.errors import RouterError, UpstreamResponseError
 from router.observe import RequestWatch, watch_of
 from router.planning import Plan
 from router.requestlog.capture import remember_plan
+from router.resilience.calls import close_quietly
 from router.schemas import ChatCompletionRequest, CompletionRequest
 from router.services import Services
 from router.upstream.base import Endpoint, Payload
 from router.upstream.fields import DROPPED_HEADER, UnknownFields, check_fields, forwardable
+from router.upstream.json_safe import check_json_safe
+from router.upstream.wire import valid_usage
 
+logger = logging.getLogger(__name__)
 api = APIRouter(tags=["generation"])
 
 _DONE = b"data: [DONE]\n\n"
@@ -35,11 +40,21 @@ def forward_body(
     """
     sent = body.model_dump(exclude_unset=True, exclude={"router"})
     dropped = check_fields(sent, endpoint, unknown)
-    return forwardable(sent, endpoint, translated=False), dropped
+    payload = forwardable(sent, endpoint, translated=False)
+    check_json_safe(payload)
+    return payload, dropped
 
 
 def _json(payload: Any, headers: dict[str, str]) -> Response:
-    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
+    try:
+        content = orjson.dumps(payload)
+    except TypeError:  # e.g. an integer over 64 bits from the upstream
+        raise UpstreamResponseError("The upstream's answer cannot be encoded as JSON.") from None
+    return Response(content, media_type="application/json", headers=headers)
+
+
+def _error_event(error: RouterError) -> bytes:
+    return b"data: " + orjson.dumps(error.to_body()) + b"\n\n"
 
 
 async def _sse(
@@ -64,35 +79,30 @@ async def _sse(
         # Headers are gone; the OpenAI SDK raises on an ``error`` event in the stream.
         if watch is not None:
             watch.failed_midstream(error)
-        yield b"data: " + orjson.dumps(error.to_body()) + b"\n\n"
+        await services.failover.stream_ended(name, ok=False)
+        yield _error_event(error)
+    except Exception:
+        # Whatever broke, the caller still gets an error event and [DONE], never a cut.
+        logger.exception("stream from %s failed", name)
+        failed = UpstreamResponseError(f"The stream from model {name!r} failed.")
+        if watch is not None:
+            watch.failed_midstream(failed)
+        await services.failover.stream_ended(name, ok=False)
+        yield _error_event(failed)
     else:
-        services.learning.served(plan, endpoint, usage, time.perf_counter() - started)
+        await services.failover.stream_ended(name, ok=True)
+        services.learning.served(plan, endpoint, valid_usage(usage), time.perf_counter() - started)
     finally:
         # A caller that disconnects mid-stream must not leave the upstream stream open.
-        close = getattr(rest, "aclose", None)
-        if close is not None:
-            await close()
+        await close_quietly(rest)
     yield _DONE
 
 
-async def _stream(
-    request: Request, plan: Plan, endpoint: Endpoint, body: Payload, headers: dict[str, str]
-) -> Response:
-    services: Services = request.app.state.services
-    watch = watch_of(request)
-    started = time.perf_counter()
-    chunks = services.upstream.stream(plan.target, endpoint, body).__aiter__()
-    try:
-        first = await chunks.__anext__()
-    except StopAsyncIteration:
-        raise UpstreamError(f"model {plan.model.name!r} returned an empty stream") from None
+def _served_by(request: Request, watch: RequestWatch | None, plan: Plan) -> None:
+    """After a fallback, later counts and the request log name the model that answered."""
     if watch is not None:
-        watch.first_chunk()
-    return StreamingResponse(
-        _sse(services, plan, endpoint, first, chunks, started, watch),
-        media_type="text/event-stream",
-        headers=headers,
-    )
+        watch.model = plan.model.name
+    remember_plan(request, plan)
 
 
 async def _generate(
@@ -107,16 +117,29 @@ async def _generate(
     if watch is not None:
         watch.planned(plan)
     remember_plan(request, plan)
-    headers = plan.headers()
-    if dropped:
-        headers[DROPPED_HEADER] = ",".join(dropped)
-    if body.stream:
-        return await _stream(request, plan, endpoint, payload, headers)
     started = time.perf_counter()
-    result = await services.upstream.complete(plan.target, endpoint, payload)
-    services.learning.served(plan, endpoint, result.get("usage"), time.perf_counter() - started)
-    result["model"] = plan.model.name
-    return _json(result, headers)
+    if body.stream:
+        opened = await services.failover.stream(plan, endpoint, payload)
+        _served_by(request, watch, opened.plan)
+        if watch is not None:
+            watch.first_chunk()
+        first, rest = opened.value
+        response: Response = StreamingResponse(
+            _sse(services, opened.plan, endpoint, first, rest, started, watch),
+            media_type="text/event-stream",
+            headers=opened.headers(),
+        )
+    else:
+        served = await services.failover.complete(plan, endpoint, payload)
+        _served_by(request, watch, served.plan)
+        result = served.value
+        usage = valid_usage(result.get("usage"))
+        services.learning.served(served.plan, endpoint, usage, time.perf_counter() - started)
+        result["model"] = served.plan.model.name
+        response = _json(result, served.headers())
+    if dropped:
+        response.headers[DROPPED_HEADER] = ",".join(dropped)
+    return response
 
 
 @api.post(

@@ -10,8 +10,10 @@ _ERRORS = {
     400: "Invalid request (bad JSON, wrong types, unknown preference, no feasible model).",
     404: "Unknown model.",
     413: "Request body over the configured limit.",
-    502: "The upstream model failed.",
-    503: "The chosen model is unavailable (e.g. its API key is not configured).",
+    429: "The upstream model is rate limited and no fallback answered (see retry-after).",
+    502: "The upstream model failed, or refused the router's credentials.",
+    503: "The chosen model is unavailable (its API key is not configured, or every "
+    "model that could serve has an open circuit breaker).",
     504: "The upstream model timed out.",
 }
 

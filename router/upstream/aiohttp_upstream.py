@@ -15,23 +15,26 @@ import aiohttp
 
 from router.errors import UpstreamError
 from router.upstream.base import Endpoint, Payload, UpstreamTarget
+from router.upstream.limits import ResponseLimits, read_capped, read_prefix, split_lines
+from router.upstream.status import body_error
 from router.upstream.wire import (
-    is_data,
-    is_done,
+    broken_stream_error,
     parse_json,
     request_parts,
-    sse_payload,
-    status_error,
+    sse_events,
     timeout_error,
     unreachable_error,
 )
+
+_CHUNK = 64 * 1024
 
 
 class AiohttpUpstream:
     """One pooled ``aiohttp.ClientSession`` (created on first use, inside the loop)."""
 
-    def __init__(self, max_connections: int = 512) -> None:
+    def __init__(self, max_connections: int = 512, limits: ResponseLimits | None = None) -> None:
         self.max_connections = max_connections
+        self.limits = limits or ResponseLimits()
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -40,20 +43,34 @@ class AiohttpUpstream:
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
         return self._session
 
+    async def _error(
+        self, response: aiohttp.ClientResponse, target: UpstreamTarget
+    ) -> UpstreamError:
+        content = await read_prefix(response.content.iter_chunked(_CHUNK))
+        return body_error(
+            target.model, response.status, content, response.headers, (target.api_key,)
+        )
+
     async def complete(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> Payload:
         url, payload, headers = request_parts(target, endpoint, body)
-        timeout = aiohttp.ClientTimeout(total=target.timeout_s)
+        timeout = aiohttp.ClientTimeout(
+            total=target.timeout_s, sock_connect=target.connect_s, sock_read=target.first_byte_s
+        )
+        limit = self.limits.max_body_bytes
         try:
             async with self._client().post(
                 url, data=payload, headers=headers, timeout=timeout
             ) as response:
-                content = await response.read()
+                if response.status >= 400:
+                    raise await self._error(response, target)
+                chunks = response.content.iter_chunked(_CHUNK)
+                content = await read_capped(chunks, limit, target.model, response.content_length)
+        except aiohttp.ConnectionTimeoutError as error:
+            raise unreachable_error(target, error) from None
         except TimeoutError:
             raise timeout_error(target) from None
         except aiohttp.ClientError as error:
             raise unreachable_error(target, error) from None
-        if response.status >= 400:
-            raise status_error(content, response.status)
         return parse_json(content, target)
 
     async def stream(
@@ -61,26 +78,28 @@ class AiohttpUpstream:
     ) -> AsyncIterator[Payload]:
         url, payload, headers = request_parts(target, endpoint, {**body, "stream": True})
         # A stream may run long: bound the wait for each piece, not the whole.
-        timeout = aiohttp.ClientTimeout(
-            sock_connect=min(10.0, target.timeout_s), sock_read=target.timeout_s
-        )
+        timeout = aiohttp.ClientTimeout(sock_connect=target.connect_s, sock_read=target.timeout_s)
+        started = False
         try:
             async with self._client().post(
                 url, data=payload, headers=headers, timeout=timeout
             ) as response:
                 if response.status >= 400:
-                    raise status_error(await response.read(), response.status)
-                async for line in response.content:
-                    if is_data(line):
-                        if is_done(line):
-                            return
-                        yield sse_payload(line, target)
+                    raise await self._error(response, target)
+                lines = split_lines(
+                    response.content.iter_any(), self.limits.max_line_bytes, target.model
+                )
+                async for chunk in sse_events(lines, target):
+                    started = True
+                    yield chunk
+        except aiohttp.ConnectionTimeoutError as error:
+            raise unreachable_error(target, error) from None
         except TimeoutError:
             raise timeout_error(target) from None
-        except aiohttp.ClientConnectorError as error:
-            raise unreachable_error(target, error) from None
         except aiohttp.ClientError as error:
-            raise UpstreamError(f"stream from model {target.model!r} broke: {error}") from None
+            if started:
+                raise broken_stream_error(target, error) from None
+            raise unreachable_error(target, error) from None
 
     async def aclose(self) -> None:
         if self._session is not None:

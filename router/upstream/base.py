@@ -19,8 +19,23 @@ class UpstreamTarget:
     litellm_model: str
     api_base: str | None
     api_key: str | None
+    #: Bounds a whole non-streaming call, and each wait between chunks of a stream.
     timeout_s: float
     headers: tuple[tuple[str, str], ...] = field(default=())
+    #: Bounds opening the connection (None: ``timeout_s``).
+    connect_timeout_s: float | None = None
+    #: Bounds the wait for the response head / first stream chunk (None: ``timeout_s``).
+    first_byte_timeout_s: float | None = None
+
+    @property
+    def connect_s(self) -> float:
+        """The connect timeout in effect."""
+        return min(self.connect_timeout_s or self.timeout_s, self.timeout_s)
+
+    @property
+    def first_byte_s(self) -> float:
+        """The first-byte (first-token) timeout in effect."""
+        return min(self.first_byte_timeout_s or self.timeout_s, self.timeout_s)
 
 
 class Upstream(Protocol):

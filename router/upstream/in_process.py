@@ -13,15 +13,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from router.errors import UpstreamError
 from router.upstream.base import Endpoint, Payload, UpstreamTarget
+from router.upstream.limits import ResponseLimits, read_capped, read_prefix, split_lines
+from router.upstream.status import body_error
 from router.upstream.wire import (
-    is_data,
-    is_done,
+    broken_stream_error,
     parse_json,
     request_parts,
-    sse_payload,
-    status_error,
+    sse_events,
     timeout_error,
     unreachable_error,
 )
@@ -32,50 +31,63 @@ _IN_PROCESS_BASE = "http://in-process/v1"
 class HttpxUpstream:
     """Forwards to one ``httpx.AsyncClient`` (e.g. wired to an ASGI app)."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, limits: ResponseLimits | None = None) -> None:
         self._client = client
+        self.limits = limits or ResponseLimits()
 
     def _request(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> httpx.Request:
         url, payload, headers = request_parts(target, endpoint, body, base=_IN_PROCESS_BASE)
-        timeout = httpx.Timeout(target.timeout_s, connect=min(10.0, target.timeout_s))
+        timeout = httpx.Timeout(target.timeout_s, connect=target.connect_s)
         return self._client.build_request(
             "POST", url, content=payload, headers=headers, timeout=timeout
         )
 
-    async def complete(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> Payload:
-        try:
-            response = await self._client.send(self._request(target, endpoint, body))
-        except httpx.TimeoutException:
-            raise timeout_error(target) from None
-        except httpx.HTTPError as error:
-            raise unreachable_error(target, error) from None
-        if response.status_code >= 400:
-            raise status_error(response.content, response.status_code)
-        return parse_json(response.content, target)
-
-    async def stream(
-        self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
-    ) -> AsyncIterator[Payload]:
-        request = self._request(target, endpoint, {**body, "stream": True})
+    async def _send(self, target: UpstreamTarget, request: httpx.Request) -> httpx.Response:
         try:
             response = await self._client.send(request, stream=True)
         except httpx.TimeoutException:
             raise timeout_error(target) from None
         except httpx.HTTPError as error:
             raise unreachable_error(target, error) from None
+        if response.status_code >= 400:
+            try:
+                content = await read_prefix(response.aiter_raw())
+            finally:
+                await response.aclose()
+            raise body_error(
+                target.model, response.status_code, content, response.headers, (target.api_key,)
+            )
+        return response
+
+    async def complete(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> Payload:
+        response = await self._send(target, self._request(target, endpoint, body))
         try:
-            if response.status_code >= 400:
-                raise status_error(await response.aread(), response.status_code)
-            async for line in response.aiter_lines():
-                raw = line.encode()
-                if is_data(raw):
-                    if is_done(raw):
-                        return
-                    yield sse_payload(raw, target)
+            declared = response.headers.get("content-length")
+            size = int(declared) if declared and declared.isdigit() else None
+            content = await read_capped(
+                response.aiter_bytes(), self.limits.max_body_bytes, target.model, size
+            )
         except httpx.TimeoutException:
             raise timeout_error(target) from None
         except httpx.HTTPError as error:
-            raise UpstreamError(f"stream from model {target.model!r} broke: {error}") from None
+            raise unreachable_error(target, error) from None
+        finally:
+            await response.aclose()
+        return parse_json(content, target)
+
+    async def stream(
+        self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
+    ) -> AsyncIterator[Payload]:
+        request = self._request(target, endpoint, {**body, "stream": True})
+        response = await self._send(target, request)
+        try:
+            lines = split_lines(response.aiter_bytes(), self.limits.max_line_bytes, target.model)
+            async for chunk in sse_events(lines, target):
+                yield chunk
+        except httpx.TimeoutException:
+            raise timeout_error(target) from None
+        except httpx.HTTPError as error:
+            raise broken_stream_error(target, error) from None
         finally:
             await response.aclose()
 

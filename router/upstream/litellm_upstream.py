@@ -8,12 +8,60 @@ set once there, not from request code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from router.errors import UpstreamError, UpstreamTimeoutError
+from router.errors import UpstreamError
 from router.upstream.base import Endpoint, Payload, UpstreamTarget
 from router.upstream.fields import forwardable
+from router.upstream.status import status_error
+from router.upstream.wire import timeout_error, unreachable_error
+
+#: litellm prefixes messages with its exception class and the provider's ("OpenAIException").
+_LITELLM_PREFIX = re.compile(r"^(litellm\.\w+:\s*)?(\w+Exception\s*-\s*)?")
+
+
+#: Exceptions (by name, across openai, httpx, aiohttp) meaning "no connection was made
+#: or it broke". litellm re-wraps them as a 500 ``InternalServerError``.
+_CONNECTION_ERRORS = frozenset(
+    {
+        "APIConnectionError",
+        "ConnectError",
+        "RemoteProtocolError",
+        "ReadError",
+        "ConnectionError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "ClientConnectorError",
+        "ServerDisconnectedError",
+    }
+)
+
+
+def _connection_failure(error: BaseException) -> bool:
+    """True when a connection error is anywhere in ``error``'s chain of causes."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if type(seen).__name__ in _CONNECTION_ERRORS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _retry_after(error: Exception) -> str | None:
+    """The ``retry-after`` header of the provider response behind a litellm exception."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        value = headers.get("retry-after")
+    except Exception:  # litellm sometimes attaches a placeholder response object
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _dump(obj: Any) -> Payload:
@@ -46,13 +94,24 @@ class LiteLLMUpstream:
         return kwargs
 
     def _translate(self, error: Exception, target: UpstreamTarget) -> UpstreamError:
+        """One router error per litellm exception; never its traceback or addresses."""
+        if isinstance(error, UpstreamError):
+            return error
         if isinstance(error, self._litellm.Timeout):
-            return UpstreamTimeoutError(
-                f"model {target.model!r} did not answer within {target.timeout_s:g} s"
-            )
+            return timeout_error(target)
+        if isinstance(error, self._litellm.APIConnectionError) or _connection_failure(error):
+            return unreachable_error(target, error)
         status = getattr(error, "status_code", None)
-        message = getattr(error, "message", None) or str(error)
-        return UpstreamError(f"model {target.model!r} failed: {message}", upstream_status=status)
+        if not isinstance(status, int) or status < 400:
+            status = 502
+        message = _LITELLM_PREFIX.sub("", getattr(error, "message", None) or str(error))
+        return status_error(
+            target.model,
+            status,
+            message,
+            retry_after=_retry_after(error),
+            secrets=(target.api_key,),
+        )
 
     async def _call(self, endpoint: Endpoint, kwargs: dict[str, Any]) -> Any:
         if endpoint == "chat":
@@ -74,8 +133,6 @@ class LiteLLMUpstream:
             response = await self._call(endpoint, kwargs)
             async for chunk in response:
                 yield _dump(chunk)
-        except UpstreamError:
-            raise
         except Exception as error:
             raise self._translate(error, target) from None
 

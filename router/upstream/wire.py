@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 import orjson
 
-from router.errors import UpstreamError, UpstreamTimeoutError
+from router.errors import (
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamResponseError,
+    UpstreamTimeoutError,
+)
 from router.upstream.base import Endpoint, Payload, UpstreamTarget
 from router.upstream.fields import forwardable
+from router.upstream.scrub import scrub
+from router.upstream.status import upstream_text
 
 PATHS: dict[Endpoint, str] = {"chat": "/chat/completions", "text": "/completions"}
 OPENAI_API_BASE = "https://api.openai.com/v1"
@@ -33,37 +40,24 @@ def request_parts(
     return url, payload, headers
 
 
-def error_message(response_body: bytes, status: int) -> str:
-    """The upstream's own error message, prefixed with its HTTP status."""
-    try:
-        parsed = orjson.loads(response_body)
-    except orjson.JSONDecodeError:
-        text = response_body.decode(errors="replace").strip()
-        return f"upstream returned HTTP {status}: {text[:500]}"
-    if isinstance(parsed, Mapping):
-        error = parsed.get("error")
-        if isinstance(error, Mapping) and error.get("message"):
-            return f"upstream returned HTTP {status}: {error['message']}"
-        if isinstance(error, str):
-            return f"upstream returned HTTP {status}: {error}"
-    return f"upstream returned HTTP {status}"
-
-
-def status_error(content: bytes, status: int) -> UpstreamError:
-    """The error for a non-2xx upstream answer."""
-    return UpstreamError(error_message(content, status), upstream_status=status)
-
-
-def timeout_error(target: UpstreamTarget) -> UpstreamTimeoutError:
+def timeout_error(
+    target: UpstreamTarget, what: str = "answer", seconds: float | None = None
+) -> UpstreamTimeoutError:
     """The error for an upstream that did not answer in time."""
-    return UpstreamTimeoutError(
-        f"model {target.model!r} did not answer within {target.timeout_s:g} s"
-    )
+    limit = target.timeout_s if seconds is None else seconds
+    return UpstreamTimeoutError(f"Model {target.model!r} did not {what} within {limit:.3g} s")
 
 
-def unreachable_error(target: UpstreamTarget, error: Exception) -> UpstreamError:
-    """The error for a connection that failed or broke."""
-    return UpstreamError(f"cannot reach model {target.model!r}: {error}")
+def unreachable_error(target: UpstreamTarget, error: Exception) -> UpstreamConnectionError:
+    """The error for a connection that failed or broke; names no host, port or URL."""
+    kind = scrub(type(error).__name__)
+    return UpstreamConnectionError(f"Cannot reach model {target.model!r} ({kind})")
+
+
+def broken_stream_error(target: UpstreamTarget, error: Exception) -> UpstreamConnectionError:
+    """The error for a stream whose connection broke after it started."""
+    kind = scrub(type(error).__name__)
+    return UpstreamConnectionError(f"The stream from model {target.model!r} broke ({kind})")
 
 
 def parse_json(content: bytes, target: UpstreamTarget) -> Payload:
@@ -71,9 +65,10 @@ def parse_json(content: bytes, target: UpstreamTarget) -> Payload:
     try:
         parsed: Any = orjson.loads(content)
     except orjson.JSONDecodeError:
-        raise UpstreamError(f"model {target.model!r} returned a body that is not JSON") from None
+        message = f"Model {target.model!r} returned a body that is not JSON"
+        raise UpstreamResponseError(message) from None
     if not isinstance(parsed, dict):
-        raise UpstreamError(f"model {target.model!r} returned a non-object JSON body")
+        raise UpstreamResponseError(f"Model {target.model!r} returned a non-object JSON body")
     return parsed
 
 
@@ -82,8 +77,38 @@ def sse_payload(line: bytes, target: UpstreamTarget) -> Payload:
     data = line[5:].strip()
     chunk = parse_json(data, target)
     if "error" in chunk and "choices" not in chunk:
-        raise UpstreamError(error_message(data, 200))
+        text, _ = upstream_text(data)
+        detail = scrub(text, (target.api_key,))
+        raise UpstreamError(f"Model {target.model!r} sent an error mid-stream: {detail}")
     return chunk
+
+
+def _finished(chunk: Payload) -> bool:
+    choices = chunk.get("choices")
+    if not isinstance(choices, list):
+        return False
+    return any(isinstance(c, dict) and c.get("finish_reason") for c in choices)
+
+
+async def sse_events(lines: AsyncIterable[bytes], target: UpstreamTarget) -> AsyncIterator[Payload]:
+    """The chunks of an OpenAI event stream, up to ``data: [DONE]``.
+
+    A stream that stops without ``[DONE]`` and without any ``finish_reason`` was cut
+    (a connection closed mid-body can look like a clean end): that raises.
+    """
+    finished = False
+    async for line in lines:
+        if not is_data(line):
+            continue
+        if is_done(line):
+            return
+        chunk = sse_payload(line, target)
+        finished = finished or _finished(chunk)
+        yield chunk
+    if not finished:
+        raise UpstreamConnectionError(
+            f"The stream from model {target.model!r} ended before it was complete"
+        )
 
 
 def is_data(line: bytes) -> bool:
@@ -94,3 +119,20 @@ def is_data(line: bytes) -> bool:
 def is_done(line: bytes) -> bool:
     """True for the ``data: [DONE]`` terminator."""
     return line[5:].strip() == b"[DONE]"
+
+
+def valid_usage(usage: Any) -> Payload | None:
+    """An upstream's ``usage`` if its token counts are non-negative integers, else None.
+
+    Upstreams are not trusted: a negative or fractional count is treated as missing
+    rather than fed into runtime fits, spend and metrics.
+    """
+    if not isinstance(usage, dict):
+        return None
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        count = usage.get(key)
+        if key == "total_tokens" and count is None:
+            continue
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            return None
+    return usage

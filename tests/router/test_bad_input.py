@@ -183,7 +183,9 @@ def test_upstream_error_is_502_with_its_message(router_url, upstream_state: Fake
 
 def test_upstream_timeout_is_504(router_url: str, upstream_state: FakeUpstreamState):
     upstream_state.delay_s = 3.0  # the test catalog's upstream_timeout_s is 2
-    error = error_of(post(router_url, {"model": "auto", "messages": MESSAGES}), 504)
+    # A named model: no fallback, and a timeout is never retried on the same model.
+    body = {"model": "gpt-4-1106-preview", "messages": MESSAGES}
+    error = error_of(post(router_url, body), 504)
     assert error["code"] == "upstream_timeout"
 
 
