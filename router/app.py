@@ -1,11 +1,14 @@
 """The app factory. The request path, end to end::
 
 POST /v1/chat/completions
+  → ConcurrencyLimit (503), BodyReadTimeout (408)        router.limits.server
   → BodySizeLimit (413)                                  router.edge
+  → CallerGuard: key (401), limits (429), models (403)   router.auth
   → ChatCompletionRequest validation (400)               router.schemas
   → Planner.plan: model field → profile + preferences    router.preferences
       → prompt tokens, Scorer.score (quality, length)    predictors
       → estimate cost + runtime, decide                  policies
+  → budget hold for the predicted cost (429)             router.auth
   → Upstream.complete / stream                           router.upstream
   → response with model rewritten + x-paretoroute-*     router.api.generation
 """
@@ -22,8 +25,11 @@ from prometheus_client import CollectorRegistry
 from predictors.base import Scorer
 from predictors.scorer import configure_threads
 from router.api import decision, generation, meta
+from router.auth import admin
+from router.auth.guard import CallerGuard
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, install_error_handlers
+from router.limits.server import BodyReadTimeout, ConcurrencyLimit
 from router.services import Services, build_services
 from router.settings import Settings
 from router.upstream.base import Upstream
@@ -69,6 +75,7 @@ def create_app(
         finally:
             services.planner.batcher.close()
             await services.upstream.aclose()
+            await services.callers.aclose()
 
     app = FastAPI(
         title="paretoroute",
@@ -76,10 +83,14 @@ def create_app(
         summary="Cost-aware LLM router with an OpenAI-compatible API",
         lifespan=lifespan,
     )
+    app.add_middleware(CallerGuard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyReadTimeout, timeout_s=settings.body_timeout_s)
+    app.add_middleware(ConcurrencyLimit, max_requests=settings.max_concurrent_requests)
     install_error_handlers(app)
     app.include_router(generation.api)
     app.include_router(decision.api)
     app.include_router(meta.api)
+    app.include_router(admin.api)
     _drop_422(app)
     return app

@@ -26,6 +26,7 @@ def error_response(error: RouterError, request: Request | None = None) -> Respon
         orjson.dumps(error.to_body()),
         status_code=error.status_code,
         media_type="application/json",
+        headers=error.headers(),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from router.auth.context import record_usage
 from router.metrics import RouterMetrics
 from router.planning import Plan
 from router.routing import ModelRouter
@@ -43,6 +44,9 @@ class Feedback:
             self.metrics.decision_seconds.observe(plan.outcome.decision_ms / 1000.0)
         tokens = usage_tokens(usage)
         if tokens is None:
+            # No usage reported (e.g. a stream without include_usage): charge the caller
+            # the predicted cost rather than nothing.
+            record_usage(plan.predicted_cost_usd, 0)
             return
         prompt_tokens, completion_tokens = tokens
         self.metrics.tokens.labels(model, "prompt").inc(prompt_tokens)
@@ -51,5 +55,6 @@ class Feedback:
         index = self.router.catalog.positions[plan.model.name]
         cost = self.router.cost_of(index, prompt_tokens, completion_tokens)
         self.metrics.actual_cost.labels(model).inc(cost)
+        record_usage(cost, prompt_tokens + completion_tokens)
         if profile:
             self.spend.observe(profile, cost)

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from predictors.base import Scorer
 from predictors.prior import PriorScorer
 from predictors.tokens import count_tokens
+from router.auth.callers import Callers, build_callers
 from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
 from router.feedback import Feedback
@@ -44,6 +45,7 @@ class Services:
     planner: Planner
     metrics: RouterMetrics
     feedback: Feedback
+    callers: Callers
 
 
 def build_scorer(settings: Settings) -> Scorer:
@@ -90,7 +92,7 @@ def build_services(
     prior = PriorScorer().score([""], router.cards).completion_tokens[0]
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
     metrics = RouterMetrics(registry)
-    spend = SpendControl(metrics)
+    spend = SpendControl(metrics, catalog_targets=catalog_spend_targets(catalog))
     return Services(
         settings=settings,
         catalog=catalog,
@@ -99,4 +101,14 @@ def build_services(
         planner=Planner(router, prior.tolist(), timeout, spend, ScoreBatcher(scorer, router.cards)),
         metrics=metrics,
         feedback=Feedback(router, spend, metrics),
+        callers=build_callers(settings, metrics),
     )
+
+
+def catalog_spend_targets(catalog: Catalog) -> dict[str, float]:
+    """Profiles whose catalog entry sets ``target_spend_usd_per_hour``."""
+    return {
+        name: profile.target_spend_usd_per_hour
+        for name, profile in catalog.profiles.items()
+        if profile.target_spend_usd_per_hour is not None
+    }

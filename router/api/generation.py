@@ -93,6 +93,7 @@ async def _generate(
     services: Services = request.app.state.services
     payload, dropped = forward_body(body, endpoint, services.settings.unknown_fields)
     plan = await services.planner.plan(body, request.headers)
+    await services.callers.reserve(plan.predicted_cost_usd)
     headers = plan.headers()
     if dropped:
         headers[DROPPED_HEADER] = ",".join(dropped)

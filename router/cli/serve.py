@@ -44,6 +44,7 @@ def serve(
     import uvicorn
 
     from router.app import create_app
+    from router.limits.server import header_timeout_protocol
 
     settings = _settings(host, port, catalog, artifact)
     uvicorn.run(
@@ -53,7 +54,9 @@ def serve(
         log_level=settings.log_level,
         access_log=settings.access_log,
         loop="uvloop",
-        http="httptools",
+        http=header_timeout_protocol(settings.header_timeout_s),
+        timeout_keep_alive=settings.keep_alive_timeout_s,
+        timeout_graceful_shutdown=settings.graceful_shutdown_s,
     )
 
 
