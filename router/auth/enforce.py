@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MINUTE = 60.0
 _ALLOW = WindowVerdict(True)
+_ADJECTIVE = {"day": "daily", "month": "monthly"}
 
 
 def budget_periods(limits: KeyLimits, now: datetime) -> list[BudgetPeriod]:
@@ -143,7 +144,7 @@ class CallerLimits:
         kind = verdict.period.split(":", 1)[0]
         self.metrics.limit_rejections.labels(f"budget_{kind}").inc()
         raise BudgetExceededError(
-            f"Budget exceeded: this key's {kind}ly USD budget has "
+            f"Budget exceeded: this key's {_ADJECTIVE[kind]} USD budget has "
             f"{verdict.remaining_usd:.6f} left and this request is predicted to cost "
             f"{amount:.6f}.",
             retry_after_s=seconds_until_reset(verdict.period, now),
