@@ -119,6 +119,10 @@ class RequestTimeoutError(RouterError):
     error_type = "invalid_request_error"
     default_code = "request_timeout"
 
+    def headers(self) -> dict[str, str]:
+        """The rest of the body may still be on its way: close the connection."""
+        return {"connection": "close"}
+
 
 class _RetryAfterError(RouterError):
     def __init__(

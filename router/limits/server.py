@@ -16,24 +16,24 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from router.edge import error_response
+from router.edge import EdgeHTTPException, error_response
 from router.errors import OverloadedError, RequestTimeoutError
 
 UNCAPPED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-class BodyTimedOut(StarletteHTTPException):
-    """Raised from ``receive`` at the body deadline; FastAPI lets HTTP exceptions through."""
+class BodyTimeoutError(EdgeHTTPException):
+    """Raised from ``receive`` at the body deadline."""
 
     def __init__(self, timeout_s: float) -> None:
-        super().__init__(status_code=408, detail="request body timeout")
-        self.error = RequestTimeoutError(
-            f"The request body did not arrive within {timeout_s:g} seconds.", param=None
+        super().__init__(
+            RequestTimeoutError(
+                f"The request body did not arrive within {timeout_s:g} seconds.", param=None
+            )
         )
 
 
@@ -65,7 +65,10 @@ class BodyReadTimeout:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
             except TimeoutError:
-                raise BodyTimedOut(self.timeout_s) from None
+                metrics = _metrics(scope)
+                if metrics is not None:
+                    metrics.read_timeouts.inc()
+                raise BodyTimeoutError(self.timeout_s) from None
             complete = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
@@ -76,14 +79,9 @@ class BodyReadTimeout:
 
         try:
             await self.app(scope, timed_receive, tracking_send)
-        except BodyTimedOut as exc:
-            metrics = _metrics(scope)
-            if metrics is not None:
-                metrics.read_timeouts.inc()
+        except BodyTimeoutError as exc:
             if not started:
-                response = error_response(exc.error, Request(scope))
-                response.headers["connection"] = "close"
-                await response(scope, receive, send)
+                await error_response(exc.error, Request(scope))(scope, receive, send)
 
 
 class ConcurrencyLimit:
