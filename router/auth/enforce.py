@@ -107,19 +107,31 @@ class CallerLimits:
 
     async def admit(self, account: RequestAccount, generation: bool) -> None:
         """Count the request against the global and the key's request, token and parallel
-        limits; raise 429 with ``retry-after`` over any of them."""
+        limits (concurrently: one round trip's latency); raise 429 with ``retry-after``
+        over any of them, holding nothing."""
+        checks = []
         if self.global_rpm is not None:
-            await self._requests("global", self.global_rpm, "global_rpm")
+            checks.append(self._requests("global", self.global_rpm, "global_rpm"))
         key = account.caller.key
-        if key is None:
+        if key is not None:
+            owner, limits = account.caller.owner, key.limits
+            if limits.rpm is not None:
+                checks.append(self._requests(owner, limits.rpm, "rpm"))
+            if generation and limits.tpm is not None:
+                checks.append(self._tokens(owner, limits.tpm))
+            if generation and limits.max_parallel is not None:
+                checks.append(self._slot(account, limits.max_parallel))
+        if len(checks) == 1:
+            await checks[0]
             return
-        owner, limits = account.caller.owner, key.limits
-        if limits.rpm is not None:
-            await self._requests(owner, limits.rpm, "rpm")
-        if generation and limits.tpm is not None:
-            await self._tokens(owner, limits.tpm)
-        if generation and limits.max_parallel is not None:
-            await self._slot(account, limits.max_parallel)
+        failures = [
+            outcome
+            for outcome in await asyncio.gather(*checks, return_exceptions=True)
+            if isinstance(outcome, BaseException)
+        ]
+        if failures:
+            await self.settle(account)  # gives back a slot taken by a passing check
+            raise failures[0]
 
     async def reserve(self, account: RequestAccount, predicted_cost_usd: float) -> None:
         """Hold the predicted cost against the key's budgets; 429 ``budget_exceeded`` if the
