@@ -42,8 +42,19 @@ class RequestAccount:
     request_id: str
     slot_key: str | None = None
     hold: str | None = None
+    held_usd: float = 0.0
     cost_usd: float = 0.0
     tokens: int = 0
+    recorded: bool = False
+    #: The response status once it started (0 before).
+    status: int = 0
+
+    def charge_usd(self) -> float:
+        """What the caller pays: the realized cost, or, for a 200 whose usage was never
+        recorded (a stream the caller cut short), the cost held for it."""
+        if self.recorded:
+            return self.cost_usd
+        return self.held_usd if self.status == 200 else 0.0
 
 
 _ACCOUNT: ContextVar[RequestAccount | None] = ContextVar("paretoroute_account", default=None)
@@ -66,6 +77,7 @@ def record_usage(cost_usd: float, tokens: int) -> None:
     if account is not None:
         account.cost_usd += cost_usd
         account.tokens += tokens
+        account.recorded = True
 
 
 def bind(account: RequestAccount) -> object:

@@ -151,7 +151,7 @@ class CallerLimits:
             BudgetVerdict(True),
         )
         if verdict.allowed:
-            account.hold = hold
+            account.hold, account.held_usd = hold, amount
             return
         kind = verdict.period.split(":", 1)[0]
         self.metrics.limit_rejections.labels(f"budget_{kind}").inc()
@@ -169,8 +169,9 @@ class CallerLimits:
             return
         owner, calls = account.caller.owner, []
         periods = budget_periods(key.limits, self._now())
-        if periods and (account.hold is not None or account.cost_usd > 0):
-            budgets, hold, cost = self.backend.budgets, account.hold, account.cost_usd
+        cost = account.charge_usd()
+        if periods and (account.hold is not None or cost > 0):
+            budgets, hold = self.backend.budgets, account.hold
             calls.append(
                 self._run("budget", lambda: budgets.settle(owner, periods, hold, cost), None)
             )

@@ -134,8 +134,14 @@ class CallerGuard:
             await error_response(error, Request(scope))(scope, receive, send)
             return
         token = bind(account)
+
+        async def tracking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                account.status = int(message["status"])
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, tracking_send)
         finally:
             unbind(token)
             await asyncio.shield(services.callers.limits.settle(account))

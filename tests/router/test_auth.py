@@ -265,6 +265,9 @@ def test_anonymous_callers_cannot_overwrite_a_catalog_target(
             extra_body={"router": {"target_spend_usd_per_hour": 3.0}},
         )
         assert _spend_target(url, "cheap") == 3.0  # no catalog target: as before
+        admin = httpx.post(url + "/admin/keys", json={"name": "x"})
+        assert admin.status_code == 403
+        assert admin.json()["error"]["code"] == "admin_disabled"
     assert not (tmp_path / "paretoroute.db").exists()  # auth off: no key database
 
 
@@ -311,3 +314,31 @@ def test_keys_cli_manages_the_same_database_the_server_reads(
         with pytest.raises(openai.AuthenticationError):
             client.chat.completions.create(model="auto", messages=PROMPT)
     assert runner.invoke(cli, ["keys", "show", "key_missing"]).exit_code == 1
+
+
+def test_streams_are_charged_and_failures_are_not(
+    auth_url: str,
+    admin: httpx.Client,
+    upstream_state: FakeUpstreamState,
+    new_key: Callable[..., Any],
+) -> None:
+    key = new_key(budget_usd_per_day=1.0)
+    headers = {"authorization": f"Bearer {key['key']}"}
+    body = {"model": "gpt-3.5-turbo-1106", "messages": PROMPT, "stream": True}
+    with httpx.stream(
+        "POST", auth_url + "/v1/chat/completions", json=body, headers=headers
+    ) as response:
+        assert response.status_code == 200
+        predicted = float(response.headers["x-paretoroute-predicted-cost-usd"])
+        next(response.iter_lines())  # the caller leaves after the first event
+    time.sleep(0.3)
+    spent = admin.get(f"/admin/keys/{key['id']}").json()["spent_usd"]
+    # The fake stream reports no usage: the predicted cost is charged.
+    assert list(spent.values()) == [pytest.approx(predicted, abs=1e-8)]
+    upstream_state.fail_status = 500
+    failed = httpx.post(
+        auth_url + "/v1/chat/completions", json={**body, "stream": False}, headers=headers
+    )
+    assert failed.status_code == 502
+    spent_after = admin.get(f"/admin/keys/{key['id']}").json()["spent_usd"]
+    assert spent_after == spent
