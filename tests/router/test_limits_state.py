@@ -123,7 +123,9 @@ async def _dead_backend() -> RedisBackend:
 
 
 @pytest.mark.parametrize("policy", ["open", "closed"])
-async def test_failsafe_applies_the_policy_without_hanging(policy: str) -> None:
+async def test_failsafe_applies_the_policy_without_hanging(
+    policy: str, caplog: pytest.LogCaptureFixture
+) -> None:
     errors: list[str] = []
     failsafe = Failsafe(
         {"rate": policy},  # type: ignore[dict-item]
@@ -150,4 +152,6 @@ async def test_failsafe_applies_the_policy_without_hanging(policy: str) -> None:
     assert loop.time() - started < 1.0
     assert errors == ["rate"] * 3
     assert failsafe.down
+    outage = [r for r in caplog.records if "shared state backend unavailable" in r.message]
+    assert len(outage) == 1  # one log line per outage, not per request
     await backend.aclose()
