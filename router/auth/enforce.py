@@ -1,7 +1,7 @@
 """Caller limits on the request path: requests/tokens per minute, parallel slots, budgets.
 
 ``admit`` runs before the body is read, ``reserve`` once the plan's predicted cost is
-known, ``settle`` after the response has gone out. All state is in the backend
+known, ``settle`` as the response ends (before its last byte is sent). All state is in the backend
 (``router.limits``), so replicas sharing Redis enforce one limit together.
 """
 
@@ -163,7 +163,7 @@ class CallerLimits:
         )
 
     async def settle(self, account: RequestAccount) -> None:
-        """Charge the realized cost and tokens, release the slot (after the response)."""
+        """Charge the realized cost and tokens, release the slot (as the response ends)."""
         key = account.caller.key
         if key is None:
             return

@@ -4,7 +4,8 @@ For the guarded paths it answers 401 (no/wrong key) before reading the body, cou
 request against request/token/parallel limits (429 + ``retry-after``), applies a key's
 allowed models and profiles to the body (403, or the ``auto`` pool narrowed), makes the
 request's account current for the rest of the path, and settles it (realized cost,
-tokens, parallel slot) after the response has been sent.
+tokens, parallel slot) just before the response's last byte is sent, so a caller's next
+request sees the charge.
 """
 
 from __future__ import annotations
@@ -134,14 +135,24 @@ class CallerGuard:
             await error_response(error, Request(scope))(scope, receive, send)
             return
         token = bind(account)
+        settled = False
 
-        async def tracking_send(message: Message) -> None:
+        async def settle() -> None:
+            nonlocal settled
+            if not settled:
+                settled = True
+                await asyncio.shield(services.callers.limits.settle(account))
+
+        async def settling_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 account.status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Charge before the last byte leaves, so the caller's next request sees it.
+                await settle()
             await send(message)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, settling_send)
         finally:
             unbind(token)
-            await asyncio.shield(services.callers.limits.settle(account))
+            await settle()
