@@ -1,4 +1,5 @@
-"""Redis implementations of the shared-state protocols: one Lua script per operation.
+"""Redis implementations of the shared-state protocols: one Lua script per operation,
+over the small pipelined client in ``router.limits.resp``.
 
 Every key lives under ``paretoroute:`` and names a mechanism and an opaque id, never a
 caller's key. One Redis instance (scripts build bucket keys themselves, so not Cluster).
@@ -7,10 +8,10 @@ caller's key. One Redis instance (scripts build bucket keys themselves, so not C
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from router.limits import lua
 from router.limits.protocols import BudgetPeriod, BudgetVerdict, WindowVerdict
+from router.limits.resp import RespClient
 
 PREFIX = "paretoroute:"
 
@@ -22,47 +23,48 @@ def _ms(seconds: float) -> int:
 class RedisWindows:
     """Sliding log (exact) for requests, two fixed buckets (approximate) for tokens."""
 
-    def __init__(self, client: Any) -> None:
-        self._hit = client.register_script(lua.SLIDING_HIT)
-        self._add = client.register_script(lua.BUCKET_ADD)
-        self._total = client.register_script(lua.BUCKET_TOTAL)
+    def __init__(self, client: RespClient) -> None:
+        self._client = client
 
     async def hit(self, key: str, limit: int, window_s: float, member: str) -> WindowVerdict:
-        allowed, wait_ms = await self._hit(
-            keys=[f"{PREFIX}rate:{key}"], args=[limit, _ms(window_s), member]
+        allowed, wait_ms = await self._client.script(
+            lua.SLIDING_HIT, [f"{PREFIX}rate:{key}"], [limit, _ms(window_s), member]
         )
         return WindowVerdict(bool(allowed), retry_after_s=float(wait_ms) / 1000.0)
 
     async def add(self, key: str, amount: float, window_s: float) -> None:
-        await self._add(keys=[f"{PREFIX}tokens:{key}"], args=[_ms(window_s), repr(amount)])
+        await self._client.script(
+            lua.BUCKET_ADD, [f"{PREFIX}tokens:{key}"], [_ms(window_s), repr(amount)]
+        )
 
     async def total(self, key: str, window_s: float) -> float:
-        value = await self._total(keys=[f"{PREFIX}tokens:{key}"], args=[_ms(window_s)])
+        value = await self._client.script(
+            lua.BUCKET_TOTAL, [f"{PREFIX}tokens:{key}"], [_ms(window_s)]
+        )
         return float(value)
 
 
 class RedisSemaphores:
     """Slots in a sorted set scored by expiry."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: RespClient) -> None:
         self._client = client
-        self._acquire = client.register_script(lua.SEMAPHORE_ACQUIRE)
 
     async def acquire(self, key: str, holder: str, limit: int, ttl_s: float) -> bool:
-        taken = await self._acquire(keys=[f"{PREFIX}slots:{key}"], args=[limit, holder, _ms(ttl_s)])
+        taken = await self._client.script(
+            lua.SEMAPHORE_ACQUIRE, [f"{PREFIX}slots:{key}"], [limit, holder, _ms(ttl_s)]
+        )
         return bool(taken)
 
     async def release(self, key: str, holder: str) -> None:
-        await self._client.zrem(f"{PREFIX}slots:{key}", holder)
+        await self._client.call("ZREM", f"{PREFIX}slots:{key}", holder)
 
 
 class RedisBudgets:
     """Spend per period with INCRBYFLOAT; holds in a sorted set scored by expiry."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: RespClient) -> None:
         self._client = client
-        self._reserve = client.register_script(lua.BUDGET_RESERVE)
-        self._settle = client.register_script(lua.BUDGET_SETTLE)
         #: hold id → sorted-set member ("hold|amount"); the process that holds settles.
         self._members: dict[str, str] = {}
 
@@ -80,9 +82,10 @@ class RedisBudgets:
     ) -> BudgetVerdict:
         limits = [repr(p.limit_usd) for p in periods]
         member = f"{hold}|{amount_usd!r}"
-        result = await self._reserve(
-            keys=self._keys(key, periods),
-            args=[repr(amount_usd), member, _ms(hold_ttl_s), *limits],
+        result = await self._client.script(
+            lua.BUDGET_RESERVE,
+            self._keys(key, periods),
+            [repr(amount_usd), member, _ms(hold_ttl_s), *limits],
         )
         if int(result[0]) == 1:
             self._members[hold] = member
@@ -94,37 +97,40 @@ class RedisBudgets:
         self, key: str, periods: Sequence[BudgetPeriod], hold: str | None, amount_usd: float
     ) -> None:
         member = self._members.pop(hold, "") if hold is not None else ""
-        await self._settle(
-            keys=self._keys(key, periods),
-            args=[member, repr(amount_usd), *[p.ttl_s for p in periods]],
+        await self._client.script(
+            lua.BUDGET_SETTLE,
+            self._keys(key, periods),
+            [member, repr(amount_usd), *[p.ttl_s for p in periods]],
         )
 
     async def spent(self, key: str, period: str) -> float:
-        value = await self._client.get(f"{PREFIX}spent:{key}:{period}")
+        value = await self._client.call("GET", f"{PREFIX}spent:{key}:{period}")
         return float(value) if value is not None else 0.0
 
 
 class RedisState:
     """Plain strings with expiry; counters through INCRBYFLOAT."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: RespClient) -> None:
         self._client = client
-        self._incr = client.register_script(lua.COUNTER_INCR)
 
     async def get(self, key: str) -> str | None:
-        value = await self._client.get(f"{PREFIX}state:{key}")
+        value = await self._client.call("GET", f"{PREFIX}state:{key}")
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
-        await self._client.set(f"{PREFIX}state:{key}", value, px=_ms(ttl_s) if ttl_s else None)
+        expiry = ["PX", _ms(ttl_s)] if ttl_s else []
+        await self._client.call("SET", f"{PREFIX}state:{key}", value, *expiry)
 
     async def incr(self, key: str, amount: float = 1.0, ttl_s: float | None = None) -> float:
         ttl = _ms(ttl_s) if ttl_s else 0
-        value = await self._incr(keys=[f"{PREFIX}state:{key}"], args=[repr(amount), ttl])
+        value = await self._client.script(
+            lua.COUNTER_INCR, [f"{PREFIX}state:{key}"], [repr(amount), ttl]
+        )
         return float(value)
 
     async def delete(self, key: str) -> None:
-        await self._client.delete(f"{PREFIX}state:{key}")
+        await self._client.call("DEL", f"{PREFIX}state:{key}")
 
 
 class RedisBackend:
@@ -133,15 +139,7 @@ class RedisBackend:
     name = "redis"
 
     def __init__(self, url: str, timeout_s: float) -> None:
-        from redis.asyncio import Redis
-
-        self.client = Redis.from_url(
-            url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            decode_responses=True,
-            retry_on_timeout=False,
-        )
+        self.client = RespClient(url, connect_timeout_s=timeout_s)
         self.windows = RedisWindows(self.client)
         self.semaphores = RedisSemaphores(self.client)
         self.budgets = RedisBudgets(self.client)

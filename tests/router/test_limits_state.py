@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from redis.exceptions import RedisError
 
 from router.errors import OverloadedError
 from router.limits.failsafe import Failsafe
 from router.limits.memory import MemoryBackend
 from router.limits.protocols import BudgetPeriod, StateBackend
 from router.limits.redis_store import RedisBackend
+from router.limits.resp import RedisReplyError, RedisUnavailableError, RespClient
 from tests.router.redis_server import RedisProcess, redis_server
 
 
@@ -30,7 +30,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[StateBackend]
         return
     server: RedisProcess = request.getfixturevalue("redis")
     redis = RedisBackend(server.url, timeout_s=1.0)
-    await redis.client.flushall()
+    await redis.client.call("FLUSHALL")
     yield redis
     await redis.aclose()
 
@@ -131,7 +131,7 @@ async def test_failsafe_applies_the_policy_without_hanging(
         {"rate": policy},  # type: ignore[dict-item]
         timeout_s=0.2,
         retry_s=5.0,
-        errors=(RedisError,),
+        errors=(RedisUnavailableError, RedisReplyError),
         on_error=errors.append,
     )
     backend = await _dead_backend()
@@ -155,3 +155,29 @@ async def test_failsafe_applies_the_policy_without_hanging(
     outage = [r for r in caplog.records if "shared state backend unavailable" in r.message]
     assert len(outage) == 1  # one log line per outage, not per request
     await backend.aclose()
+
+
+async def test_resp_client_replies_errors_scripts_and_reconnects(redis: RedisProcess) -> None:
+    client = RespClient(redis.url.removesuffix("/0") + "/3")
+    assert await client.call("SET", "resp:x", "héllo") == "OK"
+    assert await client.call("GET", "resp:x") == "héllo"
+    assert await client.call("GET", "resp:missing") is None
+    assert await client.call("RPUSH", "resp:l", "a", "b") == 2
+    assert await client.call("LRANGE", "resp:l", 0, -1) == ["a", "b"]
+    with pytest.raises(RedisReplyError):
+        await client.call("INCR", "resp:x")
+    source = "return {tonumber(ARGV[1]) + 1, KEYS[1]}"
+    assert await client.script(source, ["k"], [41]) == [42, "k"]
+    await client.call("SCRIPT", "FLUSH")  # NOSCRIPT: loaded again
+    assert await client.script(source, ["k"], [1]) == [2, "k"]
+    replies = await asyncio.gather(*(client.call("INCR", "resp:n") for _ in range(50)))
+    assert sorted(replies) == list(range(1, 51))  # pipelined, answered in order
+    other_db = RespClient(redis.url)
+    assert await other_db.call("GET", "resp:x") is None  # /3 selected the database
+    await other_db.aclose()
+    redis.stop()
+    with pytest.raises(RedisUnavailableError):
+        await client.call("PING")
+    redis.start()
+    assert await client.call("PING") == "PONG"
+    await client.aclose()
