@@ -8,15 +8,16 @@ decision costs next to nothing and the limits' share is visible):
 - off: the embedded default (no ``PARETOROUTE_MASTER_KEY``, in-process state);
 - on: ``PARETOROUTE_MASTER_KEY`` + ``PARETOROUTE_REDIS_URL`` + a global RPM, called with a
   virtual key that has every limit set (allowed models, RPM, TPM, parallel slots, daily and
-  monthly budgets), so each request authenticates, counts, holds and settles in Redis.
+  monthly budgets), so each request authenticates, counts, holds and settles in Redis;
+- on, in-process: the same key and limits with in-process state (one node, no Redis).
 
 wrk (one thread, a Lua script adding the key's ``Authorization`` header and a unique
 RouterBench prompt per request) drives each router at concurrency 64 and 1, off and on
-alternately, ≤ 60 s of load in all. It prints throughput and p50/p99 side by side, the
-p50 difference, and the CPU cost per request in one saturated worker
+one after the other, ≤ 60 s of load in all. It prints throughput and p50/p99 side by
+side, the p50 difference, and the cost per request in one saturated worker
 (1/throughput on - 1/throughput off).
 
-    .venv/bin/python bench/auth_load.py [--duration 10]
+    .venv/bin/python bench/auth_load.py [--duration 10]   # 3 x (10 + 5) s of load
 """
 
 from __future__ import annotations
@@ -94,19 +95,24 @@ def measure(port: int, script: Path, concurrency: int, duration_s: int) -> dict[
     }
 
 
-def report(concurrency: int, off: dict[str, float], on: dict[str, float]) -> list[str]:
-    cost_ms = (1 / on["rps"] - 1 / off["rps"]) * 1000
-    return [
+LABELS = {"off": "off", "on": "on, Redis", "memory": "on, in-process"}
+
+
+def report(concurrency: int, runs: dict[str, dict[str, float]]) -> list[str]:
+    off = runs["off"]
+    lines = [
         f"concurrency {concurrency}:",
-        f"  {'':12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'requests':>10}",
-        *(
-            f"  {name:12}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
-            f"{r['errors']:>8.0f}{r['requests']:>10.0f}"
-            for name, r in (("limits off", off), ("limits on", on))
-        ),
-        f"  p50 added: {on['p50'] - off['p50']:+.3f} ms; "
-        f"CPU per request (1/rps on - 1/rps off): {cost_ms:+.3f} ms",
+        f"  {'limits':16}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}"
+        f"{'p50 added':>11}{'per req':>9}",
     ]
+    for name, r in runs.items():
+        added = r["p50"] - off["p50"]
+        per_request = (1 / r["rps"] - 1 / off["rps"]) * 1000
+        lines.append(
+            f"  {LABELS[name]:16}{r['rps']:>8.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
+            f"{r['errors']:>8.0f}{r['requests']:>10.0f}{added:>+11.3f}{per_request:>+9.3f}"
+        )
+    return lines
 
 
 def run(duration_s: int) -> list[str]:
@@ -124,14 +130,18 @@ def run(duration_s: int) -> list[str]:
             )
             catalog = write_catalog(folder, upstream)
             models = [m["name"] for m in yaml.safe_load(catalog.read_text())["models"]]
-            ports = {"off": free_port(), "on": free_port()}
+            ports = {"off": free_port(), "on": free_port(), "memory": free_port()}
             on_env = {
                 "PARETOROUTE_MASTER_KEY": MASTER,
-                "PARETOROUTE_REDIS_URL": redis_url,
-                "PARETOROUTE_DATA_DIR": str(folder / "data"),
+                "PARETOROUTE_DATABASE_URL": f"sqlite:///{folder / 'keys.db'}",
                 "PARETOROUTE_GLOBAL_RPM": str(BIG),
             }
-            for name, env in (("off", {}), ("on", on_env)):
+            envs = {
+                "off": {},
+                "on": {**on_env, "PARETOROUTE_REDIS_URL": redis_url},
+                "memory": on_env,
+            }
+            for name, env in envs.items():
                 procs.start(
                     f"router-{name}",
                     router_command(ports[name], catalog, "prior"),
@@ -144,11 +154,16 @@ def run(duration_s: int) -> list[str]:
             script.write_text(wrk_script("named", False).replace(PROXY_KEY, key))
             for port in ports.values():
                 run_wrk(port, script, 8, 1)  # warm-up
-            lines = [f"model {NAMED_MODEL!r}, {duration_s} s per run"]
+            lines = [
+                f"model {NAMED_MODEL!r}; 'p50 added' = p50 - p50 off; "
+                "'per req' = 1/rps - 1/rps off (ms of one saturated worker)"
+            ]
             for concurrency, seconds in ((64, duration_s), (1, max(2, duration_s // 2))):
-                off = measure(ports["off"], script, concurrency, seconds)
-                on = measure(ports["on"], script, concurrency, seconds)
-                lines += report(concurrency, off, on)
+                runs = {
+                    name: measure(port, script, concurrency, seconds)
+                    for name, port in ports.items()
+                }
+                lines += report(concurrency, runs)
             return lines
         finally:
             redis.kill()
@@ -157,7 +172,7 @@ def run(duration_s: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=12, help="seconds per c=64 wrk run")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per c=64 wrk run")
     args = parser.parse_args(argv)
     for line in run(args.duration):
         print(line)

@@ -4,8 +4,8 @@ For the guarded paths it answers 401 (no/wrong key) before reading the body, cou
 request against request/token/parallel limits (429 + ``retry-after``), applies a key's
 allowed models and profiles to the body (403, or the ``auto`` pool narrowed), makes the
 request's account current for the rest of the path, and settles it (realized cost,
-tokens, parallel slot) just before the response's last byte is sent, so a caller's next
-request sees the charge.
+tokens, parallel slot), issuing the charges before the response's last byte is sent so a
+caller's next request sees them without waiting on them.
 """
 
 from __future__ import annotations
@@ -135,24 +135,25 @@ class CallerGuard:
             await error_response(error, Request(scope))(scope, receive, send)
             return
         token = bind(account)
-        settled = False
+        settling: asyncio.Future[None] | None = None
 
-        async def settle() -> None:
-            nonlocal settled
-            if not settled:
-                settled = True
-                await asyncio.shield(services.callers.limits.settle(account))
+        def settle() -> asyncio.Future[None]:
+            nonlocal settling
+            if settling is None:
+                settling = asyncio.ensure_future(services.callers.limits.settle(account))
+            return settling
 
         async def settling_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 account.status = int(message["status"])
             elif message["type"] == "http.response.body" and not message.get("more_body"):
-                # Charge before the last byte leaves, so the caller's next request sees it.
-                await settle()
+                # Issue the charges before the last byte leaves: this process's next
+                # Redis call queues behind them, so the caller's next request sees them.
+                settle()
             await send(message)
 
         try:
             await self.app(scope, receive, settling_send)
         finally:
             unbind(token)
-            await settle()
+            await asyncio.shield(settle())
