@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from router.auth.context import RequestAccount
 from router.auth.keys import KeyLimits
@@ -31,10 +31,11 @@ _ADJECTIVE = {"day": "daily", "month": "monthly"}
 def budget_periods(limits: KeyLimits, now: datetime) -> list[BudgetPeriod]:
     """The key's budget buckets for the UTC day and month containing ``now``."""
     periods = []
+    day = now.date().isoformat()  # YYYY-MM-DD; much cheaper than strftime
     if limits.budget_usd_per_day is not None:
-        periods.append(BudgetPeriod(f"day:{now:%Y-%m-%d}", limits.budget_usd_per_day, 2 * 86400))
+        periods.append(BudgetPeriod(f"day:{day}", limits.budget_usd_per_day, 2 * 86400))
     if limits.budget_usd_per_month is not None:
-        periods.append(BudgetPeriod(f"month:{now:%Y-%m}", limits.budget_usd_per_month, 32 * 86400))
+        periods.append(BudgetPeriod(f"month:{day[:7]}", limits.budget_usd_per_month, 32 * 86400))
     return periods
 
 
@@ -69,6 +70,20 @@ class CallerLimits:
         self.slot_ttl_s = slot_ttl_s
         self._now = clock
 
+    async def _all(self, calls: Sequence[Awaitable[Any]]) -> list[Any]:
+        """Outcomes (results or exceptions) of ``calls``: concurrently against a remote
+        backend (their round trips overlap), one after the other in-process (no task
+        per call)."""
+        if self.failsafe is not None and len(calls) > 1:
+            return list(await asyncio.gather(*calls, return_exceptions=True))
+        outcomes: list[Any] = []
+        for call in calls:
+            try:
+                outcomes.append(await call)
+            except Exception as error:
+                outcomes.append(error)
+        return outcomes
+
     async def _run(self, mechanism: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
         if self.failsafe is None:
             return await call()
@@ -79,7 +94,7 @@ class CallerLimits:
         return RateLimitError(message, retry_after_s=max(retry_after_s, 0.001))
 
     async def _requests(self, owner: str, limit: int, reason: str) -> None:
-        member = uuid.uuid4().hex
+        member = os.urandom(8).hex()
         windows = self.backend.windows
         verdict = await self._run("rate", lambda: windows.hit(owner, limit, MINUTE, member), _ALLOW)
         if not verdict.allowed:
@@ -121,13 +136,8 @@ class CallerLimits:
                 checks.append(self._tokens(owner, limits.tpm))
             if generation and limits.max_parallel is not None:
                 checks.append(self._slot(account, limits.max_parallel))
-        if len(checks) == 1:
-            await checks[0]
-            return
         failures = [
-            outcome
-            for outcome in await asyncio.gather(*checks, return_exceptions=True)
-            if isinstance(outcome, BaseException)
+            outcome for outcome in await self._all(checks) if isinstance(outcome, BaseException)
         ]
         if failures:
             await self.settle(account)  # gives back a slot taken by a passing check
@@ -183,7 +193,7 @@ class CallerLimits:
             calls.append(self._run("parallel", lambda: semaphores.release(owner, holder), None))
         # After the response: a backend failure here is counted and logged by the
         # failsafe, never raised (a fail-closed policy applies to the next request).
-        for outcome in await asyncio.gather(*calls, return_exceptions=True):
+        for outcome in await self._all(calls):
             if isinstance(outcome, Exception) and not isinstance(outcome, OverloadedError):
                 logger.warning("settling a request's limits failed: %r", outcome)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
+import os
 from typing import Any
 
 import orjson
@@ -104,7 +104,7 @@ async def _admit(
     """Authenticate, count and (for a restricted key) rewrite; raise a RouterError to refuse."""
     callers = services.callers
     caller = await callers.authenticator.authenticate(Headers(scope=scope))
-    account = RequestAccount(caller, uuid.uuid4().hex)
+    account = RequestAccount(caller, os.urandom(12).hex())
     if kind is None:
         return account, receive
     await callers.limits.admit(account, generation=kind)
