@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     global_rpm: int | None = Field(default=None, gt=0)
     #: Shared state for limits and budgets (router.limits); unset = in-process, one node.
     redis_url: SecretStr | None = None
-    redis_timeout_s: float = Field(default=0.25, gt=0)
-    #: After a Redis error, skip Redis for this long and apply the failure policy.
+    redis_timeout_s: float = Field(default=1.0, gt=0)
+    #: After a Redis connection error, skip Redis for this long and apply the failure policy.
     redis_retry_s: float = Field(default=1.0, ge=0)
     #: Redis down: ``open`` lets the request through, ``closed`` answers 503.
     redis_fail_rate: Literal["open", "closed"] = "open"

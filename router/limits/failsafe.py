@@ -1,8 +1,10 @@
 """Calls to a shared-state backend with a short deadline and a failure policy per mechanism.
 
-When a call fails or times out the backend is treated as down for ``retry_s`` (calls
-during that time do not wait on it), the error is counted per mechanism and logged once
-per outage, and the mechanism's policy decides: ``open`` returns the fallback (the
+When a call fails to connect or loses its connection, the backend is treated as down for
+``retry_s`` (calls during that time do not wait on it) and the outage is logged once. A
+call that only runs past ``timeout_s`` (a slow reply, or an event loop too busy to read
+it) gets the policy for itself alone. Either way the error is counted per mechanism and
+the mechanism's policy decides: ``open`` returns the fallback (the
 request goes through unlimited by that mechanism), ``closed`` raises a 503
 ``limits_unavailable`` with ``retry-after``. Never a crash, never a hang.
 """
@@ -42,7 +44,7 @@ class Failsafe:
         self.policies = dict(policies)
         self.timeout_s = timeout_s
         self.retry_s = retry_s
-        self._errors: tuple[type[Exception], ...] = (*errors, TimeoutError, OSError)
+        self._errors: tuple[type[Exception], ...] = (*errors, OSError)
         self._on_error = on_error
         self._clock = clock
         self._down_until = 0.0
@@ -59,6 +61,8 @@ class Failsafe:
         try:
             async with asyncio.timeout(self.timeout_s):
                 return await call()
+        except TimeoutError:
+            return self._fail(mechanism, fallback)
         except self._errors as error:
             if not self.down:
                 logger.warning(

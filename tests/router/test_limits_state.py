@@ -181,3 +181,34 @@ async def test_resp_client_replies_errors_scripts_and_reconnects(redis: RedisPro
     redis.start()
     assert await client.call("PING") == "PONG"
     await client.aclose()
+
+
+async def test_a_slow_reply_fails_that_call_only() -> None:
+    import socket
+
+    silent = socket.socket()  # accepts connections (backlog), never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    errors: list[str] = []
+    failsafe = Failsafe(
+        {"budget": "closed", "rate": "open"},
+        timeout_s=0.2,
+        retry_s=5.0,
+        errors=(RedisUnavailableError, RedisReplyError),
+        on_error=errors.append,
+    )
+    backend = RedisBackend(f"redis://127.0.0.1:{silent.getsockname()[1]}/0", timeout_s=1.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    def hit() -> Any:
+        return backend.windows.hit("k", 1, 60.0, "m")
+
+    assert await failsafe.run("rate", hit, "open") == "open"
+    with pytest.raises(OverloadedError):
+        await failsafe.run("budget", hit, "unused")
+    assert 0.35 < loop.time() - started < 1.0  # two deadlines, no hang
+    assert errors == ["rate", "budget"]
+    assert not failsafe.down  # slow is not down: the next call tries Redis again
+    await backend.aclose()
+    silent.close()
