@@ -84,7 +84,9 @@ class CallerLimits:
                 outcomes.append(error)
         return outcomes
 
-    async def _run(self, mechanism: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
+    async def run(self, mechanism: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
+        """``await call()`` under the backend's failure policy for ``mechanism`` (``rate``,
+        ``parallel``, ``budget``, ``state``); in-process it just awaits."""
         if self.failsafe is None:
             return await call()
         return await self.failsafe.run(mechanism, call, fallback)
@@ -96,7 +98,7 @@ class CallerLimits:
     async def _requests(self, owner: str, limit: int, reason: str) -> None:
         member = os.urandom(8).hex()
         windows = self.backend.windows
-        verdict = await self._run("rate", lambda: windows.hit(owner, limit, MINUTE, member), _ALLOW)
+        verdict = await self.run("rate", lambda: windows.hit(owner, limit, MINUTE, member), _ALLOW)
         if not verdict.allowed:
             raise self._refuse(
                 reason, f"Rate limit reached: {limit} requests per minute.", verdict.retry_after_s
@@ -104,14 +106,14 @@ class CallerLimits:
 
     async def _tokens(self, owner: str, limit: int) -> None:
         windows = self.backend.windows
-        used = await self._run("rate", lambda: windows.total(owner, MINUTE), 0.0)
+        used = await self.run("rate", lambda: windows.total(owner, MINUTE), 0.0)
         if used >= limit:
             raise self._refuse("tpm", f"Rate limit reached: {limit} tokens per minute.", 1.0)
 
     async def _slot(self, account: RequestAccount, limit: int) -> None:
         semaphores, owner = self.backend.semaphores, account.caller.owner
         holder = account.request_id
-        taken = await self._run(
+        taken = await self.run(
             "parallel", lambda: semaphores.acquire(owner, holder, limit, self.slot_ttl_s), True
         )
         if not taken:
@@ -155,7 +157,7 @@ class CallerLimits:
             return
         budgets, owner, hold = self.backend.budgets, account.caller.owner, account.request_id
         amount = max(predicted_cost_usd, 0.0)
-        verdict = await self._run(
+        verdict = await self.run(
             "budget",
             lambda: budgets.reserve(owner, periods, amount, hold, self.slot_ttl_s),
             BudgetVerdict(True),
@@ -183,14 +185,14 @@ class CallerLimits:
         if periods and (account.hold is not None or cost > 0):
             budgets, hold = self.backend.budgets, account.hold
             calls.append(
-                self._run("budget", lambda: budgets.settle(owner, periods, hold, cost), None)
+                self.run("budget", lambda: budgets.settle(owner, periods, hold, cost), None)
             )
         if key.limits.tpm is not None and account.tokens:
             windows, tokens = self.backend.windows, float(account.tokens)
-            calls.append(self._run("rate", lambda: windows.add(owner, tokens, MINUTE), None))
+            calls.append(self.run("rate", lambda: windows.add(owner, tokens, MINUTE), None))
         if account.slot_key is not None:
             semaphores, holder = self.backend.semaphores, account.request_id
-            calls.append(self._run("parallel", lambda: semaphores.release(owner, holder), None))
+            calls.append(self.run("parallel", lambda: semaphores.release(owner, holder), None))
         # After the response: a backend failure here is counted and logged by the
         # failsafe, never raised (a fail-closed policy applies to the next request).
         for outcome in await self._all(calls):
@@ -206,4 +208,4 @@ class CallerLimits:
 
     async def _spent(self, owner: str, period: str) -> float:
         budgets = self.backend.budgets
-        return await self._run("budget", lambda: budgets.spent(owner, period), 0.0)
+        return await self.run("budget", lambda: budgets.spent(owner, period), 0.0)
