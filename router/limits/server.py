@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from starlette.requests import Request
@@ -113,42 +114,48 @@ class ConcurrencyLimit:
             self.in_flight -= 1
 
 
-def header_timeout_protocol(timeout_s: float) -> type[HttpToolsProtocol]:
+class HeaderTimeoutProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol that closes a connection whose request line and
-    headers take longer than ``timeout_s`` (from the connection or the request's
-    first byte)."""
+    headers take longer than ``header_timeout_s`` (from the connection or from the
+    request's first byte)."""
 
-    class HeaderTimeoutProtocol(HttpToolsProtocol):
-        _header_timer: asyncio.TimerHandle | None = None
+    def __init__(self, *args: Any, header_timeout_s: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timeout_s = header_timeout_s
+        self._header_timer: asyncio.TimerHandle | None = None
 
-        def _arm(self) -> None:
-            if self._header_timer is None:
-                self._header_timer = self.loop.call_later(timeout_s, self._headers_late)
+    def _arm(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self._header_timeout_s, self._headers_late)
 
-        def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-
-        def _headers_late(self) -> None:
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
             self._header_timer = None
-            if not self.transport.is_closing():
-                self.transport.close()
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm()
+    def _headers_late(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self._arm()
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
 
-        def on_headers_complete(self) -> None:
-            self._disarm()
-            super().on_headers_complete()
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
 
-    return HeaderTimeoutProtocol
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+def header_timeout_protocol(timeout_s: float) -> Any:
+    """The value for uvicorn's ``http=``: ``HeaderTimeoutProtocol`` with ``timeout_s``
+    (a ``functools.partial`` of a module-level class, so it pickles for worker processes)."""
+    return functools.partial(HeaderTimeoutProtocol, header_timeout_s=timeout_s)

@@ -153,6 +153,13 @@ def test_concurrency_cap_is_503_with_retry_after(
     assert "paretoroute_concurrency_rejections_total 3.0" in metrics
 
 
+def test_the_header_timeout_protocol_pickles_for_worker_processes() -> None:
+    import pickle
+
+    restored = pickle.loads(pickle.dumps(header_timeout_protocol(2.5)))
+    assert restored.keywords == {"header_timeout_s": 2.5}
+
+
 def test_cap_and_timeouts_leave_normal_requests_alone(catalog: Catalog) -> None:
     app = create_app(Settings(), catalog=catalog, scorer=PriorScorer())
     with live_server(app) as url:
