@@ -3,7 +3,7 @@
 Usage: ``python bench/decision_latency.py [--calls 500] [--embedder static|minilm|both]``.
 Threads are pinned with ``predictors.scorer.configure_threads(1)`` as the server does.
 Two figures for the fast embedder: the server's own decision path
-(``router.routing.ModelRouter.route`` over the embedded default catalog: score, cost and
+(``router.engine.DecisionEngine.decide_prompt`` over the embedded default catalog: score, cost and
 runtime estimates, candidate table, ``policies.decide`` with the default profile), and
 the predictor alone with a vectorised argmax of quality - cost_weight x predicted cost.
 """

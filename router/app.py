@@ -1,7 +1,9 @@
 """The app factory. The request path, end to end::
 
 POST /v1/chat/completions
+  → ConcurrencyLimit (503), BodyReadTimeout (408)        router.limits.server
   → BodySizeLimit (413)                                  router.edge
+  → CallerGuard: key (401), limits (429), models (403)   router.auth
   → ChatCompletionRequest validation (400)               router.schemas
   → request hygiene: only OpenAI fields go upstream     router.upstream.fields
   → Planner.plan: model field → profile + layers          router.selection
@@ -11,6 +13,7 @@ POST /v1/chat/completions
           estimate cost + runtime, decide (ranking)      policies
   → Failover: retries, fallback along the ranking,
       circuit breakers, per-model timeouts               router.resilience
+  → budget hold for the predicted cost (429)             router.auth
   → Upstream.complete / stream                           router.upstream
   → response with model rewritten + x-paretoroute-*     router.api.generation
   → one row in the request log (queued, written off-path) router.requestlog
@@ -30,8 +33,11 @@ from prometheus_client import CollectorRegistry
 from predictors.base import Scorer
 from predictors.scorer import configure_threads
 from router.api import decision, feedback, generation, meta
+from router.auth import admin
+from router.auth.guard import CallerGuard
 from router.catalog import Catalog
 from router.edge import BodySizeLimit, UnhandledErrors, install_error_handlers
+from router.limits.server import BodyReadTimeout, ConcurrencyLimit
 from router.loop_health import freeze_startup_heap
 from router.observe import ObserveRequests
 from router.requestlog.capture import RequestLogMiddleware
@@ -87,6 +93,7 @@ def create_app(
             await services.lag_monitor.stop()
             services.planner.batcher.close()
             await services.upstream.aclose()
+            await services.callers.aclose()
             services.metrics.close()
 
     app = FastAPI(
@@ -95,14 +102,18 @@ def create_app(
         summary="Cost-aware LLM router with an OpenAI-compatible API",
         lifespan=lifespan,
     )
+    app.add_middleware(CallerGuard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ObserveRequests)  # outer: sees the 413s too
-    app.add_middleware(RequestLogMiddleware)  # logs every request, 413s included
+    app.add_middleware(BodyReadTimeout, timeout_s=settings.body_timeout_s)
+    app.add_middleware(ConcurrencyLimit, max_requests=settings.max_concurrent_requests)
+    app.add_middleware(ObserveRequests)  # outer: sees the 413s, 408s and 503s too
+    app.add_middleware(RequestLogMiddleware)  # logs every request, rejections included
     app.add_middleware(UnhandledErrors)  # outermost: a 500 is answered, the connection kept
     install_error_handlers(app)
     app.include_router(generation.api)
     app.include_router(decision.api)
     app.include_router(meta.api)
     app.include_router(feedback.api)
+    app.include_router(admin.api)
     _drop_422(app)
     return app

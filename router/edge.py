@@ -80,7 +80,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        if isinstance(exc, BodyTooLarge):
+        if isinstance(exc, EdgeHTTPException):
             return error_response(exc.error, request)
         error = InvalidRequestError(str(exc.detail), code=f"http_{exc.status_code}")
         response = error_response(error, request)
@@ -175,9 +175,14 @@ class BodySizeLimit:
                 await error_response(exc.error, Request(scope))(scope, receive, send)
 
 
-class BodyTooLarge(StarletteHTTPException):
-    """Raised while reading a body past the limit; FastAPI lets HTTP exceptions through."""
+class EdgeHTTPException(StarletteHTTPException):
+    """A ``RouterError`` raised from a middleware's ``receive`` (FastAPI lets HTTP
+    exceptions through its body reading; the handler renders ``error``)."""
 
-    def __init__(self, error: PayloadTooLargeError) -> None:
-        super().__init__(status_code=413, detail=error.message)
+    def __init__(self, error: RouterError) -> None:
+        super().__init__(status_code=error.status_code, detail=error.message)
         self.error = error
+
+
+class BodyTooLarge(EdgeHTTPException):
+    """Raised while reading a body past the limit."""

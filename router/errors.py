@@ -6,11 +6,18 @@
     ├── InvalidRequestError (400 invalid_request_error)
     │   ├── UnknownModelError (404 model_not_found)
     │   ├── RequestNotFoundError (404 request_not_found)
+    │   ├── NotFoundError (404 not_found)
     │   ├── ContextLengthError (400 context_length_exceeded)
     │   └── NoFeasibleModelError (400 no_feasible_model)
+    ├── AuthenticationError (401 invalid_api_key)
+    ├── PermissionDeniedError (403 model_not_allowed)
+    ├── RequestTimeoutError (408 request_timeout)
     ├── PayloadTooLargeError (413 request_too_large)
+    ├── RateLimitError (429 rate_limit_exceeded, retry-after)
+    │   └── BudgetExceededError (429 budget_exceeded, retry-after)
     ├── ModelUnavailableError (503 model_unavailable)
     │   └── CircuitOpenError (503 circuit_open, retry-after)
+    ├── OverloadedError (503 server_overloaded | limits_unavailable, retry-after)
     └── UpstreamError (502 upstream_error)
         ├── UpstreamTimeoutError (504 upstream_timeout)
         ├── UpstreamConnectionError (502 upstream_unreachable)
@@ -21,7 +28,8 @@
 
 Every error carries ``message``, ``type``, ``param`` and ``code``; ``to_body`` is the
 OpenAI ``{"error": {...}}`` object and ``headers`` the response headers it adds
-(``retry-after``). Nothing else in the server builds error bodies. Messages that quote
+(``retry-after`` when ``retry_after_s`` is set, and whatever the raiser put in
+``extra_headers``). Nothing else in the server builds error bodies. Messages that quote
 an upstream are scrubbed first (``router.upstream.scrub``): no addresses, tracebacks or
 credentials reach a caller.
 """
@@ -38,6 +46,8 @@ class RouterError(Exception):
     status_code: ClassVar[int] = 500
     error_type: ClassVar[str] = "internal_error"
     default_code: ClassVar[str | None] = None
+    #: Seconds the caller should wait before trying again (``retry-after``), if any.
+    retry_after_s: float | None = None
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -59,8 +69,12 @@ class RouterError(Exception):
         }
 
     def headers(self) -> dict[str, str]:
-        """Extra response headers (``retry-after`` for rate limits)."""
-        return dict(self.extra_headers)
+        """Response headers that go with the body: ``extra_headers`` and, when
+        ``retry_after_s`` is set, ``retry-after`` in whole seconds."""
+        headers = dict(self.extra_headers)
+        if self.retry_after_s is not None:
+            headers.setdefault("retry-after", str(max(1, math.ceil(self.retry_after_s))))
+        return headers
 
 
 class InvalidRequestError(RouterError):
@@ -84,6 +98,13 @@ class RequestNotFoundError(InvalidRequestError):
     default_code = "request_not_found"
 
 
+class NotFoundError(InvalidRequestError):
+    """The request names something (other than a model) that does not exist."""
+
+    status_code = 404
+    default_code = "not_found"
+
+
 class ContextLengthError(InvalidRequestError):
     """The prompt does not fit the context window of any model that could serve it."""
 
@@ -94,6 +115,70 @@ class NoFeasibleModelError(InvalidRequestError):
     """The caller's constraints removed every model."""
 
     default_code = "no_feasible_model"
+
+
+class AuthenticationError(RouterError):
+    """No key, or a key that is neither the master key nor a live virtual key."""
+
+    status_code = 401
+    error_type = "invalid_request_error"
+    default_code = "invalid_api_key"
+
+
+class PermissionDeniedError(RouterError):
+    """The caller's key may not use the model or profile it asked for."""
+
+    status_code = 403
+    error_type = "permission_error"
+    default_code = "model_not_allowed"
+
+
+class RequestTimeoutError(RouterError):
+    """The client did not send its request (headers or body) in time."""
+
+    status_code = 408
+    error_type = "invalid_request_error"
+    default_code = "request_timeout"
+
+    def headers(self) -> dict[str, str]:
+        """The rest of the body may still be on its way: close the connection."""
+        return {"connection": "close"}
+
+
+class _RetryAfterError(RouterError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_s: float,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, param=param, code=code)
+        self.retry_after_s = retry_after_s
+
+
+class RateLimitError(_RetryAfterError):
+    """The caller is over a requests, tokens or parallel-requests limit."""
+
+    status_code = 429
+    error_type = "rate_limit_error"
+    default_code = "rate_limit_exceeded"
+
+
+class BudgetExceededError(RateLimitError):
+    """The caller's key has spent (or would clearly spend) its USD budget for the period."""
+
+    error_type = "insufficient_quota"
+    default_code = "budget_exceeded"
+
+
+class OverloadedError(_RetryAfterError):
+    """The server is at its concurrency cap, or a fail-closed limit cannot be checked."""
+
+    status_code = 503
+    error_type = "service_unavailable_error"
+    default_code = "server_overloaded"
 
 
 class PayloadTooLargeError(RouterError):
@@ -120,9 +205,6 @@ class CircuitOpenError(ModelUnavailableError):
     def __init__(self, message: str, *, retry_after_s: float, param: str | None = None) -> None:
         super().__init__(message, param=param)
         self.retry_after_s = retry_after_s
-
-    def headers(self) -> dict[str, str]:
-        return {**super().headers(), "retry-after": str(max(1, math.ceil(self.retry_after_s)))}
 
 
 class UpstreamError(RouterError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from router.auth.context import record_usage
 from router.engine import DecisionEngine
 from router.metrics import RouterMetrics
 from router.observe import Observer, Served
@@ -50,6 +51,9 @@ class OnlineLearning:
             self.metrics.decision_seconds.observe(plan.outcome.decision_ms / 1000.0)
         tokens = usage_tokens(usage)
         if tokens is None:
+            # No usage reported (e.g. a stream without include_usage): charge the caller
+            # the predicted cost rather than nothing.
+            record_usage(plan.predicted_cost_usd, 0)
             return
         prompt_tokens, completion_tokens = tokens
         self.metrics.tokens.labels(model, "prompt").inc(prompt_tokens)
@@ -60,5 +64,6 @@ class OnlineLearning:
         self.metrics.actual_cost.labels(model).inc(cost)
         if self.observer is not None:
             self.observer.served(plan, Served(prompt_tokens, completion_tokens, cost))
+        record_usage(cost, prompt_tokens + completion_tokens)
         if profile:
             self.spend.observe(profile, cost)

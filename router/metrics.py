@@ -201,6 +201,34 @@ class RouterMetrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        self.auth_failures = Counter(
+            "paretoroute_auth_failures",
+            "Requests refused with 401/403 by reason (missing, invalid, not_master, model).",
+            ["reason"],
+            registry=r,
+        )
+        self.limit_rejections = Counter(
+            "paretoroute_limit_rejections",
+            "Requests refused by a caller limit or budget, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.concurrency_rejections = Counter(
+            "paretoroute_concurrency_rejections",
+            "Requests refused with 503 because the server was at max_concurrent_requests.",
+            registry=r,
+        )
+        self.read_timeouts = Counter(
+            "paretoroute_read_timeouts",
+            "Requests cut off because the client sent its body too slowly.",
+            registry=r,
+        )
+        self.state_errors = Counter(
+            "paretoroute_state_backend_errors",
+            "Shared-state backend (Redis) errors or skipped calls, by mechanism.",
+            ["mechanism"],
+            registry=r,
+        )
 
     def exposition_registry(self) -> CollectorRegistry:
         """What ``/metrics`` renders: every worker's values when multiprocess, else ours."""

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from predictors.base import Scorer
 from predictors.tokens import count_tokens
+from router.auth.callers import Callers, build_callers
 from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
 from router.engine import DecisionEngine
@@ -50,6 +51,7 @@ class Services:
     learning: OnlineLearning
     request_log: RequestLog | None
     failover: Failover
+    callers: Callers
 
 
 def build_scorer(settings: Settings) -> Scorer:
@@ -126,7 +128,9 @@ def build_services(
     metrics = RouterMetrics(registry)
     loop_health = LoopHealthMetrics(metrics.registry)
     batcher = ScoreBatcher(scorer, engine.cards, observe=loop_health.observe_batch)
-    spend = SpendControl(metrics, workers=settings.workers)
+    spend = SpendControl(
+        metrics, catalog_targets=catalog_spend_targets(catalog), workers=settings.workers
+    )
     observer = Observer(metrics, engine, engine.length_prior.tolist(), scorer.name)
     limits = ResponseLimits(
         settings.resilience.max_response_bytes, settings.resilience.max_sse_line_bytes
@@ -143,4 +147,14 @@ def build_services(
         learning=OnlineLearning(engine, spend, metrics, observer),
         request_log=build_request_log(settings, metrics.registry, engine, scorer.name),
         failover=build_failover(settings, catalog, upstream, metrics, timeout),
+        callers=build_callers(settings, metrics),
     )
+
+
+def catalog_spend_targets(catalog: Catalog) -> dict[str, float]:
+    """Profiles whose catalog entry sets ``target_spend_usd_per_hour``."""
+    targets = {
+        name: profile.explicit().get("target_spend_usd_per_hour")
+        for name, profile in catalog.profiles.items()
+    }
+    return {name: float(target) for name, target in targets.items() if target is not None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from router.resilience.config import ResilienceSettings
@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     compute_threads: int = Field(default=1, ge=1)
     #: uvicorn worker processes for ``paretoroute serve``; /metrics sums over them.
     workers: int = Field(default=1, ge=1)
-    #: Where local state lives (the SQLite request log, ``paretoroute.db``).
+    #: Where local state lives (``paretoroute.db``: request log, feedback, virtual keys).
     data_dir: Path = Path(".paretoroute")
     #: SQLAlchemy URL of the request log; default ``sqlite:///<data_dir>/paretoroute.db``.
     database_url: str | None = None
@@ -57,3 +57,28 @@ class Settings(BaseSettings):
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     log_level: str = "info"
     access_log: bool = False
+    #: Callers (router.auth): unset = auth off; set = every /v1 call needs this key or a
+    #: virtual key, and /admin/keys needs this key.
+    master_key: SecretStr | None = None
+    #: Seconds a looked-up virtual key is cached (revocation from another process lands
+    #: within this time; the same process drops it at once).
+    key_cache_s: float = Field(default=5.0, ge=0)
+    #: Requests per minute over all callers, enforced across replicas that share Redis.
+    global_rpm: int | None = Field(default=None, gt=0)
+    #: Shared state for limits and budgets (router.limits); unset = in-process, one node.
+    redis_url: SecretStr | None = None
+    redis_timeout_s: float = Field(default=1.0, gt=0)
+    #: After a Redis connection error, skip Redis for this long and apply the failure policy.
+    redis_retry_s: float = Field(default=1.0, ge=0)
+    #: Redis down: ``open`` lets the request through, ``closed`` answers 503.
+    redis_fail_rate: Literal["open", "closed"] = "open"
+    redis_fail_parallel: Literal["open", "closed"] = "open"
+    redis_fail_budget: Literal["open", "closed"] = "closed"
+    #: A parallel slot whose holder died is freed after this long.
+    parallel_slot_ttl_s: float = Field(default=900.0, gt=0)
+    #: Server limits (router.limits.server); None = no cap on concurrent requests.
+    max_concurrent_requests: int | None = Field(default=512, gt=0)
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=15.0, gt=0)
+    keep_alive_timeout_s: int = Field(default=5, gt=0)
+    graceful_shutdown_s: int = Field(default=30, gt=0)

@@ -117,6 +117,7 @@ async def _generate(
     if watch is not None:
         watch.planned(plan)
     remember_plan(request, plan)
+    await services.callers.reserve(plan.predicted_cost_usd)
     started = time.perf_counter()
     if body.stream:
         opened = await services.failover.stream(plan, endpoint, payload)

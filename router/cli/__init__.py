@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from router.cli.calibrate import calibrate
+from router.cli.keys import keys_app
 from router.cli.log import log_app
 from router.cli.predict import data_app, eval_command, train_command
 from router.cli.route import route
@@ -25,6 +26,7 @@ app.command("eval")(eval_command)
 app.command()(calibrate)
 app.add_typer(data_app, name="data")
 app.add_typer(log_app, name="log")
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ def train_command(
     from predictors.train import TrainOptions, train_artifact
 
     prices = catalog_prices(catalog)
-    records = _or_exit(lambda: load_records(data))
+    records = load_records(data)
     bar, task = _progress("training", total=3 + max(folds, 0))
     with bar:
         manifest, report = train_artifact(
@@ -101,7 +101,7 @@ def eval_command(
     from predictors.report import report_lines, write_report
 
     options = EvalOptions(cv, strong, weak, catalog_prices(catalog))
-    summary, prices = _or_exit(lambda: evaluate_command_impl(artifact, data, options))
+    summary, prices = evaluate_command_impl(artifact, data, options)
     for line in [*report_lines(summary), prices.note()]:
         typer.echo(line)
     written = write_report(summary, report)
@@ -162,7 +162,7 @@ def import_wide_command(
 
     layout = WideLayout(id_column, prompt_column, task_column or None,
                         _score_types(score_type or []))  # fmt: skip
-    records = _or_exit(lambda: import_wide(file, layout))
+    records = import_wide(file, layout)
     typer.echo(f"wrote {write_records(records, out)} records to {out}")
 
 
@@ -177,20 +177,9 @@ def check_command(
     from predictors.datacheck import check_records, report_lines
     from predictors.records import load_records
 
-    report = check_records(_or_exit(lambda: load_records(files)))
+    report = check_records(load_records(files))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=1))
         return
     for line in report_lines(report):
         typer.echo(line)
-
-
-def _or_exit(load: Any) -> Any:
-    """Run ``load``; a bad file is one clear line and exit code 1, not a traceback."""
-    from predictors.errors import PredictorError
-
-    try:
-        return load()
-    except (PredictorError, OSError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None

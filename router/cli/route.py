@@ -205,13 +205,8 @@ def _settings(catalog: Path | None, artifact: Path | None, scorer: str | None) -
 
 
 def _engine(settings: Settings) -> DecisionEngine:
-    from predictors.errors import PredictorError
-    from router.catalog import CatalogError
-
-    try:
-        return build_engine(settings)
-    except (PredictorError, CatalogError) as error:
-        raise typer.BadParameter(str(error), param_hint="--artifact/--catalog") from None
+    # A bad artifact or catalog is one clean line from ``router.cli.failures``.
+    return build_engine(settings)
 
 
 def _batch(engine: DecisionEngine, source: Path, out: Path, profile: str | None,

@@ -65,13 +65,18 @@ def run(settings: Settings) -> None:
     """Serve with ``settings.workers`` processes (one: in this process, as before)."""
     import uvicorn
 
+    from router.limits.server import header_timeout_protocol
+
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
         "access_log": settings.access_log,
         "loop": "uvloop",
-        "http": "httptools",
+        # httptools with a header-read deadline (uvicorn has none of its own).
+        "http": header_timeout_protocol(settings.header_timeout_s),
+        "timeout_keep_alive": settings.keep_alive_timeout_s,
+        "timeout_graceful_shutdown": settings.graceful_shutdown_s,
     }
     if settings.workers == 1:
         from router.app import create_app

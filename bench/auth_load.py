@@ -1,0 +1,183 @@
+"""Cost of authentication and caller limits: the router with auth+limits on vs off.
+
+One run starts, as separate processes on 127.0.0.1: the fixed-answer upstream
+(``bench/fixed_upstream.py``), a ``redis-server`` on a free port, and two routers
+(``paretoroute serve``, one uvicorn worker each, the prior scorer, a named model so the
+decision costs next to nothing and the limits' share is visible):
+
+- off: the embedded default (no ``PARETOROUTE_MASTER_KEY``, in-process state);
+- on: ``PARETOROUTE_MASTER_KEY`` + ``PARETOROUTE_REDIS_URL`` + a global RPM, called with a
+  virtual key that has every limit set (allowed models, RPM, TPM, parallel slots, daily and
+  monthly budgets), so each request authenticates, counts, holds and settles in Redis;
+- on, in-process: the same key and limits with in-process state (one node, no Redis).
+
+wrk (one thread, a Lua script adding the key's ``Authorization`` header and a unique
+RouterBench prompt per request) drives each router at concurrency 64 and 1, off and on
+one after the other, ≤ 60 s of load in all. It prints throughput and p50/p99 side by
+side, the p50 difference, and the cost per request in one saturated worker
+(1/throughput on - 1/throughput off).
+
+    .venv/bin/python bench/auth_load.py [--duration 10]   # 3 x (10 + 5) s of load
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
+    NAMED_MODEL,
+    PROXY_KEY,
+    Processes,
+    free_port,
+    router_command,
+    run_wrk,
+    write_catalog,
+    wrk_script,
+)
+
+MASTER = "bench-master-key-0123456789abcdef"
+BIG = 10**9
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A throwaway redis-server on a free loopback port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed (apt-get install -y redis-server)")
+    port = free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(folder)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+def create_key(port: int, catalog_models: list[str]) -> str:
+    """A virtual key with every limit set, far above what the run reaches."""
+    limits = {
+        "name": "bench",
+        "allowed_models": catalog_models,
+        "rpm": BIG,
+        "tpm": BIG,
+        "max_parallel": 1000,
+        "budget_usd_per_day": 1e9,
+        "budget_usd_per_month": 1e9,
+    }
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/admin/keys",
+        json=limits,
+        headers={"authorization": f"Bearer {MASTER}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["key"])
+
+
+def measure(port: int, script: Path, concurrency: int, duration_s: int) -> dict[str, float]:
+    raw = run_wrk(port, script, concurrency, duration_s)
+    return {
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50": raw["p50_us"] / 1000,
+        "p99": raw["p99_us"] / 1000,
+        "errors": raw["errors"],
+        "requests": raw["requests"],
+    }
+
+
+LABELS = {"off": "off", "on": "on, Redis", "memory": "on, in-process"}
+
+
+def report(concurrency: int, runs: dict[str, dict[str, float]]) -> list[str]:
+    off = runs["off"]
+    lines = [
+        f"concurrency {concurrency}:",
+        f"  {'limits':16}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}"
+        f"{'p50 added':>11}{'per req':>9}",
+    ]
+    for name, r in runs.items():
+        added = r["p50"] - off["p50"]
+        per_request = (1 / r["rps"] - 1 / off["rps"]) * 1000
+        lines.append(
+            f"  {LABELS[name]:16}{r['rps']:>8.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
+            f"{r['errors']:>8.0f}{r['requests']:>10.0f}{added:>+11.3f}{per_request:>+9.3f}"
+        )
+    return lines
+
+
+def run(duration_s: int) -> list[str]:
+    import yaml
+
+    with tempfile.TemporaryDirectory(prefix="pr-auth-load-") as tmp, Processes(Path(tmp)) as procs:
+        folder = Path(tmp)
+        redis, redis_url = start_redis(folder)
+        try:
+            upstream = free_port()
+            procs.start(
+                "upstream",
+                [sys.executable, str(ROOT / "bench" / "fixed_upstream.py"), str(upstream)],
+                f"http://127.0.0.1:{upstream}/",
+            )
+            catalog = write_catalog(folder, upstream)
+            models = [m["name"] for m in yaml.safe_load(catalog.read_text())["models"]]
+            ports = {"off": free_port(), "on": free_port(), "memory": free_port()}
+            on_env = {
+                "PARETOROUTE_MASTER_KEY": MASTER,
+                "PARETOROUTE_DATABASE_URL": f"sqlite:///{folder / 'keys.db'}",
+                "PARETOROUTE_GLOBAL_RPM": str(BIG),
+            }
+            envs = {
+                "off": {},
+                "on": {**on_env, "PARETOROUTE_REDIS_URL": redis_url},
+                "memory": on_env,
+            }
+            for name, env in envs.items():
+                procs.start(
+                    f"router-{name}",
+                    router_command(ports[name], catalog, "prior"),
+                    f"http://127.0.0.1:{ports[name]}/readyz",
+                    timeout_s=180,
+                    extra_env={"PARETOROUTE_DATA_DIR": str(folder / name), **env},
+                )
+            key = create_key(ports["on"], models)
+            script = folder / "named.lua"
+            script.write_text(wrk_script("named", False).replace(PROXY_KEY, key))
+            for port in ports.values():
+                run_wrk(port, script, 8, 1)  # warm-up
+            lines = [
+                f"model {NAMED_MODEL!r}; 'p50 added' = p50 - p50 off; "
+                "'per req' = 1/rps - 1/rps off (ms of one saturated worker)"
+            ]
+            for concurrency, seconds in ((64, duration_s), (1, max(2, duration_s // 2))):
+                runs = {
+                    name: measure(port, script, concurrency, seconds)
+                    for name, port in ports.items()
+                }
+                lines += report(concurrency, runs)
+            return lines
+        finally:
+            redis.kill()
+            redis.wait(timeout=10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per c=64 wrk run")
+    args = parser.parse_args(argv)
+    for line in run(args.duration):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
