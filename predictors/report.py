@@ -23,7 +23,7 @@ def _ordered(names: list[str]) -> list[str]:
     return [n for n in _ORDER if n in names] + sorted(n for n in names if n not in _ORDER)
 
 
-def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
+def write_report(report: dict[str, Any], out_dir: Path, title: str = "") -> list[Path]:
     """``metrics.json`` (without the raw curves), ``accuracy.png`` and, with costs,
     ``pareto.png``; returns the paths written."""
     from predictors.plot import plot_accuracy, plot_pareto
@@ -33,7 +33,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
     plot_accuracy(report, written[1])
     if "curves" in report["overall"]:
         written.append(out_dir / "pareto.png")
-        plot_pareto(report["overall"], written[2])
+        plot_pareto(report["overall"], written[2], title)
     slim = json_safe(report)
     for part in [slim["overall"], *slim["per_task"].values()]:
         part.pop("curves", None)

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
-from router.selection import build_preferences, header_preferences, resolve_model_field
 
 from router.auth.keys import KeyLimits
 from router.catalog import Catalog
 from router.errors import InvalidRequestError, PermissionDeniedError
 from router.schemas import RouterPreferences
+from router.selection import build_preferences, header_preferences, resolve_model_field
 
 
 def _body_preferences(body: Mapping[str, Any]) -> RouterPreferences | None:

@@ -104,7 +104,11 @@ def eval_command(
     summary, prices = evaluate_command_impl(artifact, data, options)
     for line in [*report_lines(summary), prices.note()]:
         typer.echo(line)
-    written = write_report(summary, report)
+    files = ", ".join(path.name for path in data)
+    how = (
+        f"prompt-grouped {cv}-fold CV" if cv > 1 else f"held out, artifact {artifact or 'shipped'}"
+    )
+    written = write_report(summary, report, title=f"{files}: {how}")
     typer.echo("wrote " + ", ".join(str(p) for p in written))
 
 
