@@ -98,6 +98,14 @@ def decision_row(outcome: DecisionOutcome) -> dict[str, Any]:
     }
 
 
+#: Batch output names before the vocabulary was unified; written for one more release.
+LEGACY_NAMES = {"p_quality": "predicted_quality", "cost_usd": "predicted_cost_usd"}
+
+
+def _legacy(row: dict[str, Any]) -> dict[str, Any]:
+    return {old: row[new] for old, new in LEGACY_NAMES.items() if new in row}
+
+
 def read_prompts(path: Path) -> list[tuple[str, Any]]:
     """(id, prompt or messages) per distinct id, in file order; clear errors per line."""
     seen: dict[str, Any] = {}
@@ -137,7 +145,7 @@ def batch_rows(
         assert scores is not None
         for profile_name, prefs in merged:
             decided = _decide_one(engine, scores.row(row), prompt, prefs, profile_name)
-            yield {"id": item_id, "cost_weight": prefs.cost_weight, **decided}
+            yield {"id": item_id, "cost_weight": prefs.cost_weight, **decided, **_legacy(decided)}
 
 
 def _decide_one(

@@ -51,6 +51,9 @@ def test_batch_mode_writes_one_row_per_id_and_weight(tmp_path: Path):
             decision
         )
         assert 0 <= decision["predicted_quality"] <= 1 and decision["predicted_cost_usd"] > 0
+        # The pre-unification names, kept for one release.
+        assert decision["p_quality"] == decision["predicted_quality"]
+        assert decision["cost_usd"] == decision["predicted_cost_usd"]
 
 
 def test_route_without_prompt_or_input_fails_cleanly():
