@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -101,6 +102,43 @@ def _internal() -> RouterError:
     return RouterError("The server had an internal error.", code="internal")
 
 
+async def answer_unless_started(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    app_receive: Receive,
+    catch: type[Exception],
+    to_error: Callable[[Exception], RouterError],
+) -> None:
+    """Run ``app`` reading from ``app_receive``; an exception of type ``catch`` raised
+    before the response started is answered with ``to_error(exc)`` in OpenAI's shape
+    (after it started, the response is already on its way and nothing more is sent;
+    ``to_error`` is called either way, so it may log).
+
+    The one mechanism behind ``UnhandledErrors``, ``BodySizeLimit`` and the body-read
+    deadline (``router.limits.server.BodyReadTimeout``).
+    """
+    started = False
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, app_receive, tracking_send)
+    except catch as exc:
+        error = to_error(exc)  # always: it may log
+        if not started:
+            await error_response(error, Request(scope))(scope, receive, send)
+
+
+def edge_error(exc: Exception) -> RouterError:
+    assert isinstance(exc, EdgeHTTPException)
+    return exc.error
+
+
 class UnhandledErrors:
     """Pure ASGI middleware: an unexpected exception becomes a 500 body, and stays here.
 
@@ -115,20 +153,12 @@ class UnhandledErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        def logged(exc: Exception) -> RouterError:
+            logger.error("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
+            return _internal()
 
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            if not started:
-                response = error_response(_internal(), Request(scope))
-                await response(scope, receive, send)
+        await answer_unless_started(self.app, scope, receive, send, receive, Exception, logged)
 
 
 class BodySizeLimit:
@@ -152,7 +182,6 @@ class BodySizeLimit:
                 await error_response(self._too_large(), Request(scope))(scope, receive, send)
                 return
         received = 0
-        started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -163,16 +192,9 @@ class BodySizeLimit:
                     raise BodyTooLarge(self._too_large())
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge as exc:
-            if not started:
-                await error_response(exc.error, Request(scope))(scope, receive, send)
+        await answer_unless_started(
+            self.app, scope, receive, send, limited_receive, BodyTooLarge, edge_error
+        )
 
 
 class EdgeHTTPException(StarletteHTTPException):

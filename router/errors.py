@@ -46,14 +46,20 @@ class RouterError(Exception):
     status_code: ClassVar[int] = 500
     error_type: ClassVar[str] = "internal_error"
     default_code: ClassVar[str | None] = None
-    #: Seconds the caller should wait before trying again (``retry-after``), if any.
-    retry_after_s: float | None = None
 
-    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.code = code if code is not None else self.default_code
+        self.retry_after_s = retry_after_s
         #: Headers set by whoever raised it (e.g. the failover chain), sent with the error.
         self.extra_headers: dict[str, str] = {}
 
@@ -145,20 +151,7 @@ class RequestTimeoutError(RouterError):
         return {"connection": "close"}
 
 
-class _RetryAfterError(RouterError):
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after_s: float,
-        param: str | None = None,
-        code: str | None = None,
-    ) -> None:
-        super().__init__(message, param=param, code=code)
-        self.retry_after_s = retry_after_s
-
-
-class RateLimitError(_RetryAfterError):
+class RateLimitError(RouterError):
     """The caller is over a requests, tokens or parallel-requests limit."""
 
     status_code = 429
@@ -173,7 +166,7 @@ class BudgetExceededError(RateLimitError):
     default_code = "budget_exceeded"
 
 
-class OverloadedError(_RetryAfterError):
+class OverloadedError(RouterError):
     """The server is at its concurrency cap, or a fail-closed limit cannot be checked."""
 
     status_code = 503
@@ -202,10 +195,6 @@ class CircuitOpenError(ModelUnavailableError):
 
     default_code = "circuit_open"
 
-    def __init__(self, message: str, *, retry_after_s: float, param: str | None = None) -> None:
-        super().__init__(message, param=param)
-        self.retry_after_s = retry_after_s
-
 
 class UpstreamError(RouterError):
     """The upstream model provider failed; the message is the provider's."""
@@ -221,8 +210,9 @@ class UpstreamError(RouterError):
         param: str | None = None,
         code: str | None = None,
         upstream_status: int | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
-        super().__init__(message, param=param, code=code)
+        super().__init__(message, param=param, code=code, retry_after_s=retry_after_s)
         self.upstream_status = upstream_status
 
 
@@ -266,8 +256,7 @@ class UpstreamRateLimitError(UpstreamError):
         retry_after_s: float | None = None,
         upstream_status: int | None = 429,
     ) -> None:
-        super().__init__(message, upstream_status=upstream_status)
-        self.retry_after_s = retry_after_s
+        super().__init__(message, upstream_status=upstream_status, retry_after_s=retry_after_s)
 
     def headers(self) -> dict[str, str]:
         seconds = 1.0 if self.retry_after_s is None else self.retry_after_s

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from router.edge import EdgeHTTPException, error_response
+from router.edge import EdgeHTTPException, answer_unless_started, edge_error, error_response
 from router.errors import OverloadedError, RequestTimeoutError
 
 UNCAPPED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -56,7 +56,6 @@ class BodyReadTimeout:
             return
         deadline = asyncio.get_running_loop().time() + self.timeout_s
         complete = False
-        started = False
 
         async def timed_receive() -> Message:
             nonlocal complete
@@ -73,16 +72,9 @@ class BodyReadTimeout:
             complete = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, timed_receive, tracking_send)
-        except BodyTimeoutError as exc:
-            if not started:
-                await error_response(exc.error, Request(scope))(scope, receive, send)
+        await answer_unless_started(
+            self.app, scope, receive, send, timed_receive, BodyTimeoutError, edge_error
+        )
 
 
 class ConcurrencyLimit:
