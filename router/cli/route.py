@@ -212,11 +212,6 @@ def _settings(catalog: Path | None, artifact: Path | None, scorer: str | None) -
     return Settings(**{key: value for key, value in given.items() if value is not None})
 
 
-def _engine(settings: Settings) -> DecisionEngine:
-    # A bad artifact or catalog is one clean line from ``router.cli.failures``.
-    return build_engine(settings)
-
-
 def _batch(engine: DecisionEngine, source: Path, out: Path, profile: str | None,
            values: dict[str, Any], cost_weights: str | None) -> None:  # fmt: skip
     weights: list[float | None] = [None]
@@ -255,7 +250,8 @@ def route(
         raise typer.BadParameter("give a PROMPT, or --input and --output", param_hint="PROMPT")
     if input is not None and output is None:
         raise typer.BadParameter("--input needs --output", param_hint="--output")
-    engine = _engine(_settings(catalog, artifact, scorer))
+    # A bad artifact or catalog is one clean line from ``router.cli.failures``.
+    engine = build_engine(_settings(catalog, artifact, scorer))
     if input is not None and output is not None:
         _batch(engine, input, output, profile, values, cost_weights)
         return
