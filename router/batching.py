@@ -69,11 +69,11 @@ class ScoreBatcher:
                     if not future.done():
                         future.set_exception(error)
                 continue
-            if self.observe is not None:
-                self.observe([started - queued for _, queued, _ in batch], compute_s)
             for index, (_, _, future) in enumerate(batch):
                 if not future.done():
                     future.set_result(table.row(index))
+            if self.observe is not None:  # after the answers: a metric never holds them up
+                self.observe([started - queued for _, queued, _ in batch], compute_s)
 
     def close(self) -> None:
         """Stop the worker thread (pending work is dropped; call at shutdown)."""

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import gc
 import time
+from collections import deque
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram
@@ -81,6 +82,7 @@ class LoopLagMonitor:
             expected = time.perf_counter() + self.interval_s
             await asyncio.sleep(self.interval_s)
             self.metrics.loop_lag.observe(max(0.0, time.perf_counter() - expected))
+            self._gc.flush()
 
     def start(self) -> None:
         """Begin measuring (idempotent)."""
@@ -91,6 +93,7 @@ class LoopLagMonitor:
     async def stop(self) -> None:
         """Stop measuring."""
         self._gc.remove()
+        self._gc.flush()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -99,18 +102,39 @@ class LoopLagMonitor:
 
 
 class GcPauses:
-    """Times every cyclic garbage collection (``gc.callbacks``) into ``gc_pause``."""
+    """Times every cyclic garbage collection (``gc.callbacks``) into ``gc_pause``.
+
+    The callback only appends to a deque; ``flush`` (called from the event loop) moves
+    the pauses into the histogram. A collection can start inside any allocation,
+    including one made while this thread holds a metric's lock (in prometheus-client's
+    multiprocess mode one lock guards every value of the process), so observing from
+    the callback itself would deadlock the thread on a lock it already holds.
+    """
+
+    #: Pauses kept between flushes; older ones are dropped if nobody flushes.
+    MAX_PENDING = 4096
 
     def __init__(self, metrics: LoopHealthMetrics) -> None:
         self.metrics = metrics
         self._started = 0.0
+        self._pending: deque[tuple[str, float]] = deque(maxlen=self.MAX_PENDING)
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
         else:
-            pause = time.perf_counter() - self._started
-            self.metrics.gc_pause.labels(str(info.get("generation", "?"))).observe(pause)
+            self._pending.append(
+                (str(info.get("generation", "?")), time.perf_counter() - self._started)
+            )
+
+    def flush(self) -> int:
+        """Observe the buffered pauses; returns how many there were."""
+        flushed = 0
+        while self._pending:
+            generation, pause = self._pending.popleft()
+            self.metrics.gc_pause.labels(generation).observe(pause)
+            flushed += 1
+        return flushed
 
     def install(self) -> None:
         """Start timing collections (idempotent)."""

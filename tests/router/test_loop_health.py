@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 from prometheus_client import CollectorRegistry
@@ -12,7 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from predictors.prior import PriorScorer
 from router.batching import ScoreBatcher
 from router.engine import DecisionEngine
-from router.loop_health import LoopHealthMetrics, LoopLagMonitor
+from router.loop_health import GcPauses, LoopHealthMetrics, LoopLagMonitor
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _count(registry: CollectorRegistry, name: str) -> float:
@@ -74,3 +80,57 @@ def test_gc_pauses_are_timed_and_the_startup_heap_is_frozen(router_url: str):
     families = {f.name: f for f in text_string_to_metric_families(text)}
     samples = families["paretoroute_gc_pause_seconds"].samples
     assert any(s.labels.get("generation") == "2" and s.name.endswith("_count") for s in samples)
+
+
+#: A collection that starts while a metric write holds prometheus-client's multiprocess
+#: lock (as an allocation inside the write can start one), with GC pauses being timed.
+GC_INSIDE_A_METRIC_WRITE = """
+import gc
+from prometheus_client import CollectorRegistry, Counter, mmap_dict
+from router.loop_health import GcPauses, LoopHealthMetrics
+
+pauses = GcPauses(LoopHealthMetrics(CollectorRegistry()))
+pauses.install()
+write = mmap_dict.MmapedDict.write_value
+
+def write_then_collect(self, *args):
+    write(self, *args)
+    gc.collect()
+
+mmap_dict.MmapedDict.write_value = write_then_collect
+Counter("requests", "requests", registry=CollectorRegistry()).inc()
+mmap_dict.MmapedDict.write_value = write
+print(pauses.flush())
+"""
+
+
+def test_a_collection_inside_a_multiprocess_metric_write_does_not_deadlock(tmp_path):
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", GC_INSIDE_A_METRIC_WRITE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 1  # the pause was kept and observed after the write
+
+
+def test_gc_pauses_reach_the_histogram_only_when_flushed():
+    import gc
+
+    registry = CollectorRegistry()
+    pauses = GcPauses(LoopHealthMetrics(registry))
+    pauses.install()
+    try:
+        gc.collect()
+    finally:
+        pauses.remove()
+    assert _count_gc(registry) == 0
+    assert pauses.flush() >= 1
+    assert _count_gc(registry) >= 1
+
+
+def _count_gc(registry: CollectorRegistry) -> float:
+    return registry.get_sample_value("paretoroute_gc_pause_seconds_count", {"generation": "2"}) or 0
