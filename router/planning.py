@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from predictors.base import Prompt
 from predictors.tokens import count_prompt_tokens
+from router.auth.allowlist import check_named, narrow
+from router.auth.context import current_caller
 from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, CatalogModel
 from router.engine import DecisionEngine, DecisionOutcome
@@ -110,12 +112,15 @@ class Planner:
         """Decide (or take the named model); return the outcome, the model and its cost."""
         prompt, prompt_tokens = request_prompt(body)
         choice = resolve_model_field(body.model, self.catalog)
+        caller = current_caller()
         if choice.direct is not None:
+            check_named(choice.direct.name, caller)
             index = self.catalog.positions[choice.direct.name]
             return None, choice.direct, self.engine.named_cost(index, prompt_tokens)
         profile, prefs = build_preferences(
             choice, self.catalog, header_preferences(headers), body.router
         )
+        prefs = narrow(profile, prefs, caller, self.catalog)
         prefs = self.spend.apply(profile, prefs)
         started = time.perf_counter()
         scores = await self.batcher.score(prompt)

@@ -121,6 +121,8 @@ def test_model_not_allowed_is_403_and_auto_stays_in_the_allowed_pool(
 ) -> None:
     key = new_key(allowed_models=["gpt-3.5-turbo-1106"], allowed_profiles=["best", "gpt4only"])
     client = caller(auth_url, key["key"])
+    denied = {"reason": "model"}
+    before = metric(auth_url, "paretoroute_auth_failures_total", denied)
     with pytest.raises(openai.PermissionDeniedError) as raised:
         client.chat.completions.create(model="gpt-4-1106-preview", messages=PROMPT)
     assert raised.value.body["code"] == "model_not_allowed"  # type: ignore[index]
@@ -139,6 +141,15 @@ def test_model_not_allowed_is_403_and_auto_stays_in_the_allowed_pool(
     )
     assert route.json()["model"] == "gpt-3.5-turbo-1106"
     assert route.json()["preferences"]["allowed_models"] == ["gpt-3.5-turbo-1106"]
+    # The caller's own list is intersected with the key's, never widened by it.
+    with pytest.raises(openai.PermissionDeniedError) as raised:
+        client.chat.completions.create(
+            model="auto",
+            messages=PROMPT,
+            extra_body={"router": {"allowed_models": ["gpt-4-1106-preview"]}},
+        )
+    assert raised.value.body["param"] == "router.allowed_models"  # type: ignore[index]
+    assert metric(auth_url, "paretoroute_auth_failures_total", denied) == before + 4
 
 
 def test_requests_per_minute_is_429_with_retry_after(

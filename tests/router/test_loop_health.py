@@ -76,10 +76,15 @@ def test_gc_pauses_are_timed_and_the_startup_heap_is_frozen(router_url: str):
 
     assert gc.get_freeze_count() > 0  # the live app froze its start-up heap
     gc.collect()  # a full collection while the monitor runs
-    text = httpx.get(router_url + "/metrics").text
-    families = {f.name: f for f in text_string_to_metric_families(text)}
-    samples = families["paretoroute_gc_pause_seconds"].samples
-    assert any(s.labels.get("generation") == "2" and s.name.endswith("_count") for s in samples)
+    deadline = time.monotonic() + 5.0  # the monitor's next tick exports it
+    while True:
+        text = httpx.get(router_url + "/metrics").text
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        samples = families["paretoroute_gc_pause_seconds"].samples
+        if any(s.labels.get("generation") == "2" and s.name.endswith("_count") for s in samples):
+            break
+        assert time.monotonic() < deadline, "no generation-2 pause exported"
+        time.sleep(0.05)
 
 
 #: A collection that starts while a metric write holds prometheus-client's multiprocess
