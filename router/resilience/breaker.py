@@ -68,6 +68,8 @@ class BreakerStore(Protocol):
 @dataclass(slots=True)
 class _Circuit:
     outcomes: deque[tuple[float, bool]] = field(default_factory=deque)
+    #: Failures among ``outcomes``, kept as they come and go (no scan per call).
+    failures: int = 0
     opened_at: float | None = None
     probes: list[float] = field(default_factory=list)
 
@@ -116,6 +118,7 @@ class InProcessBreakerStore:
             circuit.probes.clear()
             circuit.opened_at = None if ok else now
             circuit.outcomes.clear()
+            circuit.failures = 0
             return
         if state is CircuitState.OPEN:
             return  # a call that began before the circuit opened
@@ -124,11 +127,11 @@ class InProcessBreakerStore:
     def _add(self, circuit: _Circuit, now: float, ok: bool) -> None:
         outcomes = circuit.outcomes
         outcomes.append((now, ok))
-        while outcomes and now - outcomes[0][0] > self.config.window_s:
-            outcomes.popleft()
-        failures = sum(1 for _, success in outcomes if not success)
-        if len(outcomes) >= self.config.min_calls and failures >= self.config.failure_rate * len(
-            outcomes
-        ):
+        circuit.failures += not ok
+        while now - outcomes[0][0] > self.config.window_s:
+            circuit.failures -= not outcomes.popleft()[1]
+        calls = len(outcomes)
+        if calls >= self.config.min_calls and circuit.failures >= self.config.failure_rate * calls:
             circuit.opened_at = now
             outcomes.clear()
+            circuit.failures = 0

@@ -84,6 +84,27 @@ def test_old_failures_leave_the_window(store: InProcessBreakerStore, clock: Cloc
     assert state(store) is CircuitState.CLOSED
 
 
+def test_opens_exactly_when_the_window_says_so(store: InProcessBreakerStore, clock: Clock):
+    """The running failure count agrees with a scan of the window over a random history."""
+    rng = random.Random(7)
+    window: list[tuple[float, bool]] = []
+    for _ in range(2000):
+        clock.now += rng.expovariate(2.0)
+        ok = rng.random() < 0.7
+        if state(store) is not CircuitState.CLOSED:
+            clock.now += 5.0  # past the cooldown; a good probe closes it again
+            run(store.record("m", True))
+            window.clear()
+            continue
+        run(store.record("m", ok))
+        window = [(t, good) for t, good in [*window, (clock.now, ok)] if clock.now - t <= 10.0]
+        failures = sum(not good for _, good in window)
+        should_open = len(window) >= 4 and failures >= 0.5 * len(window)
+        assert (state(store) is CircuitState.OPEN) == should_open
+        if should_open:
+            window.clear()
+
+
 def test_half_open_probe_closes_or_reopens(store: InProcessBreakerStore, clock: Clock):
     for _ in range(4):
         run(store.record("m", False))
