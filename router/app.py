@@ -94,6 +94,7 @@ def create_app(
             services.planner.batcher.close()
             await services.upstream.aclose()
             await services.callers.aclose()
+            await services.failover.breakers.aclose()
             services.metrics.close()
 
     app = FastAPI(

@@ -201,6 +201,14 @@ class RouterMetrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        self.circuit_state = Gauge(
+            "paretoroute_circuit_state",
+            "Circuit breaker state per model as this process last saw it: 0 closed, "
+            "1 half-open, 2 open (the worst over workers). Shared across replicas with Redis.",
+            ["model"],
+            registry=r,
+            multiprocess_mode="livemax",
+        )
         self.auth_failures = Counter(
             "paretoroute_auth_failures",
             "Requests refused with 401/403 by reason (missing, invalid, not_master, model).",

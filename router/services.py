@@ -24,8 +24,9 @@ from router.metrics import RouterMetrics
 from router.observe import Observer
 from router.planning import Planner
 from router.requestlog import RequestLog, build_request_log
-from router.resilience.breaker import BreakerConfig, InProcessBreakerStore
+from router.resilience.breaker import BreakerConfig
 from router.resilience.failover import Failover
+from router.resilience.shared_breakers import build_breakers
 from router.settings import Settings
 from router.spend import SpendControl
 from router.upstream.aiohttp_upstream import AiohttpUpstream
@@ -91,16 +92,19 @@ def build_upstream(limits: ResponseLimits | None = None) -> Upstream:
 def build_failover(
     settings: Settings, catalog: Catalog, upstream: Upstream, metrics: RouterMetrics, timeout: float
 ) -> Failover:
-    """Retries, fallback and one in-process circuit breaker per model."""
+    """Retries, fallback and a circuit breaker per model (shared through Redis when
+    ``redis_url`` is set, router.resilience.shared_breakers)."""
     config = settings.resilience
-    breakers = InProcessBreakerStore(
+    breakers = build_breakers(
+        settings,
         BreakerConfig(
             window_s=config.breaker_window_s,
             min_calls=config.breaker_min_calls,
             failure_rate=config.breaker_failure_rate,
             cooldown_s=config.breaker_cooldown_s,
             half_open_probes=config.breaker_half_open_probes,
-        )
+        ),
+        metrics,
     )
     return Failover(upstream, catalog, breakers, config, metrics, timeout_s=timeout)
 

@@ -64,6 +64,10 @@ class BreakerStore(Protocol):
         when half-open; never when open)."""
         ...
 
+    async def aclose(self) -> None:
+        """Release what the store holds (a connection)."""
+        ...
+
 
 @dataclass(slots=True)
 class _Circuit:
@@ -74,12 +78,24 @@ class _Circuit:
     probes: list[float] = field(default_factory=list)
 
 
-class InProcessBreakerStore:
-    """``BreakerStore`` for one process; ``clock`` is injectable for tests."""
+#: Called with the state a store call saw (the circuit-state gauge).
+Observe = Callable[[str, CircuitState], None]
 
-    def __init__(self, config: BreakerConfig, clock: Callable[[], float] = time.monotonic) -> None:
+
+class InProcessBreakerStore:
+    """``BreakerStore`` for one process; ``clock`` is injectable for tests; ``observe``
+    hears every state a call sees."""
+
+    def __init__(
+        self,
+        config: BreakerConfig,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        observe: Observe | None = None,
+    ) -> None:
         self.config = config
         self._clock = clock
+        self._observe = observe
         self._circuits: dict[str, _Circuit] = {}
 
     def _circuit(self, model: str) -> _Circuit:
@@ -87,6 +103,11 @@ class InProcessBreakerStore:
         if circuit is None:
             circuit = self._circuits[model] = _Circuit()
         return circuit
+
+    def _seen(self, model: str, view: CircuitView) -> CircuitView:
+        if self._observe is not None:
+            self._observe(model, view.state)
+        return view
 
     def _view(self, circuit: _Circuit, now: float) -> CircuitView:
         if circuit.opened_at is None:
@@ -97,11 +118,11 @@ class InProcessBreakerStore:
         return CircuitView(CircuitState.OPEN, self.config.cooldown_s - waited)
 
     async def state(self, model: str) -> CircuitView:
-        return self._view(self._circuit(model), self._clock())
+        return self._seen(model, self._view(self._circuit(model), self._clock()))
 
     async def try_acquire(self, model: str) -> bool:
         circuit, now = self._circuit(model), self._clock()
-        view = self._view(circuit, now)
+        view = self._seen(model, self._view(circuit, now))
         if view.state is not CircuitState.HALF_OPEN:
             return view.state is CircuitState.CLOSED
         # A probe whose caller vanished must not hold its slot forever.
@@ -119,10 +140,13 @@ class InProcessBreakerStore:
             circuit.opened_at = None if ok else now
             circuit.outcomes.clear()
             circuit.failures = 0
-            return
-        if state is CircuitState.OPEN:
-            return  # a call that began before the circuit opened
-        self._add(circuit, now, ok)
+        elif state is CircuitState.CLOSED:
+            self._add(circuit, now, ok)
+        # else open: a call that began before the circuit opened counts for nothing.
+        self._seen(model, self._view(circuit, now))
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
 
     def _add(self, circuit: _Circuit, now: float, ok: bool) -> None:
         outcomes = circuit.outcomes
