@@ -8,7 +8,7 @@ States::
 
 While open, the ranking walk skips the model; while half-open, only
 ``half_open_probes`` calls at a time get through (``try_acquire``). A store shared by
-several replicas (Redis) implements the same three methods.
+several replicas (``redis_breaker.RedisBreakerStore``) implements the same methods.
 """
 
 from __future__ import annotations
