@@ -46,6 +46,9 @@ class ResilienceSettings(BaseModel):
     breaker_cooldown_s: float = Field(default=15.0, gt=0)
     #: Concurrent probe calls allowed while half-open.
     breaker_half_open_probes: int = Field(default=1, ge=1)
+    #: With shared (Redis) breakers: trust a circuit this process saw closed for this
+    #: long before asking Redis again (no round trip per request; 0 asks every time).
+    breaker_refresh_s: float = Field(default=1.0, ge=0)
     #: Caps on what an upstream sends back.
     max_response_bytes: int = Field(default=16 * MIB, gt=0)
     max_sse_line_bytes: int = Field(default=1 * MIB, gt=0)

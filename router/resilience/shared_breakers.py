@@ -27,21 +27,30 @@ def build_breakers(
     def observe(model: str, state: CircuitState) -> None:
         metrics.circuit_state.labels(model).set(GAUGE_VALUES[state])
 
-    local = InProcessBreakerStore(config, observe=observe)
     if settings.redis_url is None:
-        return local
+        return InProcessBreakerStore(config, observe=observe)
     from router.limits.resp import RedisReplyError, RedisUnavailableError, RespClient
     from router.resilience.fallback_breaker import FallbackBreakerStore
+    from router.resilience.near_cache import NearCacheBreakerStore
     from router.resilience.redis_breaker import RedisBreakerStore
+
+    def observe_shared(model: str, state: CircuitState) -> None:
+        # Every answer, Redis's or (in an outage) this process's own, updates the cache.
+        observe(model, state)
+        cached.saw(model, state)
+
+    local = InProcessBreakerStore(config, observe=observe_shared)
 
     client = RespClient(
         settings.redis_url.get_secret_value(), connect_timeout_s=settings.redis_timeout_s
     )
-    return FallbackBreakerStore(
-        RedisBreakerStore(client, config, observe=observe),
+    fallback = FallbackBreakerStore(
+        RedisBreakerStore(client, config, observe=observe_shared),
         local,
         timeout_s=settings.redis_timeout_s,
         retry_s=settings.redis_retry_s,
         errors=(RedisUnavailableError, RedisReplyError),
         on_error=metrics.state_errors.labels(MECHANISM).inc,
     )
+    cached = NearCacheBreakerStore(fallback, settings.resilience.breaker_refresh_s)
+    return cached

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from router.limits.resp import RedisReplyError, RedisUnavailableError, RespClient
 from router.resilience.breaker import BreakerConfig, CircuitState, InProcessBreakerStore
 from router.resilience.fallback_breaker import FallbackBreakerStore
+from router.resilience.near_cache import NearCacheBreakerStore
 from router.resilience.redis_breaker import RedisBreakerStore
 from tests.router.redis_server import redis_server
 
@@ -124,7 +125,8 @@ async def test_the_setting_picks_the_store(tmp_path: Path) -> None:
     with redis_server(tmp_path) as server:
         shared = build_breakers(Settings(redis_url=SecretStr(server.url)), CONFIG, metrics)
         try:
-            assert isinstance(shared, FallbackBreakerStore)
+            assert isinstance(shared, NearCacheBreakerStore)
+            assert isinstance(shared.inner, FallbackBreakerStore)
             for _ in range(4):
                 await shared.record("gpt-4o", False)
             sample = metrics.registry.get_sample_value(
