@@ -127,14 +127,21 @@ class FeatureBuilder:
         valid = np.isfinite(top_sims) & (
             np.arange(k_max)[None, :] < self._limits(groups, len(sims))
         )
-        out = []
-        for k in self.ks:
-            idx, ok = top[:, : min(k, k_max)], valid[:, : min(k, k_max)]
-            scores = np.where(ok[:, :, None], self.train_scores_[idx], np.nan)
-            out.append(_nanmean_rows(scores, self.model_means_))
-            kept = np.where(ok, top_sims[:, : min(k, k_max)], 0.0)
-            out.append((kept.sum(axis=1) / np.maximum(ok.sum(axis=1), 1))[:, None])
-        return np.hstack(out)
+        # Every k's neighbours are a prefix of the same ranking, so one running sum along
+        # it serves all ks (a sequential sum: the same additions as a sum per prefix).
+        values = self.train_scores_[top]
+        present = valid[:, :, None] & ~np.isnan(values)
+        lasts = [min(k, k_max) - 1 for k in self.ks]
+        sums = np.cumsum(np.where(present, values, 0.0), axis=1)[:, lasts]
+        counts = np.cumsum(present, axis=1)[:, lasts]
+        rates = np.where(counts > 0, sums / np.maximum(counts, 1), self.model_means_)
+        kept = np.where(valid, top_sims, 0.0)
+        mean_sims = [
+            kept[:, : last + 1].sum(axis=1) / np.maximum(valid[:, : last + 1].sum(axis=1), 1)
+            for last in lasts
+        ]  # a pairwise sum per prefix, as before: a running sum would round differently
+        blocks = np.concatenate([rates, np.stack(mean_sims, axis=1)[:, :, None]], axis=2)
+        return blocks.reshape(len(vectors), -1)
 
     def _limits(self, groups: NDArray[np.intp] | None, n: int) -> NDArray[np.intp]:
         """(n, 1) most neighbours a prompt may use: half its training group, less one.

@@ -20,10 +20,7 @@ from typing import Any, Self
 import numpy as np
 
 from predictors.lgbm import FloatArray, predict_booster, train_booster
-from predictors.tree_ensemble import TreeEnsemble, compile_boosters
-
-#: Up to this many rows, predict with the numpy tree walk (per-call overhead dominates).
-NUMPY_MAX_ROWS = 64
+from predictors.tree_ensemble import NUMPY_MAX_ROWS, TreeEnsemble, cached_ensemble
 
 #: Completion tokens assumed when the data has no lengths at all (as ``PriorScorer``).
 DEFAULT_COMPLETION_TOKENS = 256.0
@@ -90,9 +87,4 @@ class LengthPredictor:
         return np.maximum(np.expm1(logs), 1.0)
 
     def _ensemble(self) -> TreeEnsemble | None:
-        compiled = getattr(self, "_compiled", None)
-        if compiled is None or compiled[0] is not self.boosters_:
-            learned = [booster for booster in self.boosters_ if booster is not None]
-            compiled = (self.boosters_, compile_boosters(learned))
-            self._compiled = compiled
-        return compiled[1]
+        return cached_ensemble(self, [b for b in self.boosters_ if b is not None])

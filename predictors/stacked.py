@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from predictors.lgbm import booster_params, logit, predict_booster, sigmoid
+from predictors.tree_ensemble import NUMPY_MAX_ROWS, cached_ensemble
 
 FloatArray = NDArray[np.float64]
 
@@ -173,10 +174,19 @@ class StackedQualityPredictor:
         rows, init = expand_rows(x, self.n_models_, self.n_neighbour_blocks)
         raw = init.reshape(len(x), self.n_models_)
         if self.booster_ is not None:
-            delta = predict_booster(self.booster_, rows, raw=True).reshape(raw.shape)
+            delta = self._correction(rows).reshape(raw.shape)
             scale = np.ones(len(x)) if weight is None else np.asarray(weight, dtype=np.float64)
             raw = raw + scale[:, None] * delta
         return sigmoid(raw)
+
+    def _correction(self, rows: FloatArray) -> FloatArray:
+        """The booster's raw output; for the server's few rows through the numpy tree walk
+        (``predictors.tree_ensemble``: the same trees, no per-call LightGBM overhead)."""
+        if len(rows) <= NUMPY_MAX_ROWS * self.n_models_:
+            ensemble = cached_ensemble(self, [self.booster_])
+            if ensemble is not None:
+                return ensemble.predict_raw(rows)[:, 0]
+        return predict_booster(self.booster_, rows, raw=True)
 
 
 #: The correction must beat the prior by this many standard errors (paired, per prompt).

@@ -45,3 +45,60 @@ def test_length_predictor_uses_it_for_small_batches_with_same_output() -> None:
     assert model._ensemble() is not None
     # Large batches go through LightGBM and agree as well.
     np.testing.assert_allclose(model.predict(x)[:5], small, rtol=1e-12)
+
+
+def test_shipped_quality_booster_small_batches_match_lightgbm() -> None:
+    from predictors.artifact import load_scorer
+    from predictors.lgbm import predict_booster
+    from predictors.stacked import expand_rows
+
+    model = load_scorer().model  # type: ignore[attr-defined]
+    quality = model.quality
+    rng = np.random.default_rng(3)
+    n_inputs = quality.n_models_ * (1 + quality.n_neighbour_blocks) + quality.n_neighbour_blocks
+    x = rng.uniform(0.05, 0.95, size=(40, n_inputs + 12))
+    rows, _ = expand_rows(x, quality.n_models_, quality.n_neighbour_blocks)
+    expected = predict_booster(quality.booster_, rows, raw=True)
+    assert quality._correction(rows[: quality.n_models_ * 5]) is not None
+    assert getattr(quality, "_compiled_ensemble", (None, None))[1] is not None
+    np.testing.assert_allclose(quality._correction(rows), expected, rtol=0, atol=1e-12)
+    assert np.ptp(expected) > 0.01  # the probe reaches different leaves
+
+
+def test_stacked_predictor_walks_small_batches_with_lightgbm_output() -> None:
+    from predictors.stacked import StackedQualityPredictor
+
+    rng = np.random.default_rng(4)
+    n, m = 300, 3
+    signal = rng.normal(size=(n, m))
+    rates = 1 / (1 + np.exp(-signal))
+    x = np.hstack([np.full((n, m), 0.5), rates, np.ones((n, 1)), rng.normal(size=(n, 2))])
+    targets = (rng.random((n, m)) < rates).astype(float)
+    model = StackedQualityPredictor(n_neighbour_blocks=1, max_rounds=60, min_child_samples=20)
+    model.fit(x, targets)
+    assert model.booster_ is not None
+    large = model.predict_proba(x)  # > 64 prompts: LightGBM itself
+    assert getattr(model, "_compiled_ensemble", None) is None
+    small = np.vstack([model.predict_proba(x[i : i + 1]) for i in range(10)])
+    assert model._compiled_ensemble[1] is not None
+    np.testing.assert_allclose(small, large[:10], rtol=0, atol=1e-12)
+
+
+def test_categorical_splits_match_lightgbm() -> None:
+    import lightgbm
+
+    rng = np.random.default_rng(5)
+    x = np.column_stack([rng.integers(0, 7, 3000).astype(float), rng.normal(size=3000)])
+    y = np.isin(x[:, 0], [1, 4, 5]) * 2.0 + x[:, 1] + rng.normal(scale=0.1, size=3000)
+    params = {"verbosity": -1, "num_leaves": 5, "min_data_per_group": 5, "cat_smooth": 1.0,
+              "num_threads": 1, "seed": 0}  # fmt: skip
+    data = lightgbm.Dataset(x, label=y, categorical_feature=[0])
+    booster = lightgbm.train(params, data, num_boost_round=20)
+    ensemble = compile_boosters([booster])
+    assert ensemble is not None and len(ensemble.categories) > 0
+    probe = np.column_stack([rng.integers(-2, 10, 400).astype(float), rng.normal(size=400)])
+    probe[::11, 0] = np.nan
+    probe[::13, 0] += 0.6  # non-integer codes truncate
+    probe[::17, 1] = np.nan
+    expected = booster.predict(probe, num_threads=1)
+    np.testing.assert_allclose(ensemble.predict_raw(probe)[:, 0], expected, rtol=0, atol=1e-12)
