@@ -30,7 +30,7 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from predictors.lgbm import booster_params, logit, predict_booster, sigmoid
+from predictors.lgbm import booster_params, cached_single_row, logit, predict_booster, sigmoid
 from predictors.tree_ensemble import NUMPY_MAX_ROWS, cached_ensemble
 
 FloatArray = NDArray[np.float64]
@@ -180,8 +180,13 @@ class StackedQualityPredictor:
         return sigmoid(raw)
 
     def _correction(self, rows: FloatArray) -> FloatArray:
-        """The booster's raw output; for the server's few rows through the numpy tree walk
-        (``predictors.tree_ensemble``: the same trees, no per-call LightGBM overhead)."""
+        """The booster's raw output: for one prompt through LightGBM's single-row entry
+        point, for a few through the numpy tree walk (``predictors.tree_ensemble``), either
+        way without LightGBM's per-call Python overhead."""
+        if len(rows) <= self.n_models_:  # one prompt
+            single = cached_single_row(self, [self.booster_], rows.shape[1])
+            if single is not None:
+                return single.predict_raw(rows)[:, 0]
         if len(rows) <= NUMPY_MAX_ROWS * self.n_models_:
             ensemble = cached_ensemble(self, [self.booster_])
             if ensemble is not None:

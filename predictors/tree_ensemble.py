@@ -60,19 +60,17 @@ class TreeEnsemble:
     #: ``categories[row, c]``: category ``c`` goes left at that categorical split.
     categories: BoolArray
 
+    #: ``children[2 * node + goes_right]``: the node after ``node`` (a leaf: itself).
+    children: IntArray
+
     def predict_raw(self, x: FloatArray) -> FloatArray:
         """(n, outputs) raw scores: the sum of each booster's leaf values."""
         x = np.asarray(x, dtype=np.float64)
-        rows = np.arange(len(x))[:, None]
-        node = np.broadcast_to(self.roots, (len(x), len(self.roots)))
         categorical = len(self.categories) > 0
         if not self.missing.any() and not categorical and not np.isnan(x).any():
-            # No missing values to route: leaves point at themselves and pass any test.
-            for _ in range(self.depth):
-                go_left = x[rows, self.feature[node]] <= self.threshold[node]
-                node = np.where(go_left, self.left[node], self.right[node])
-            return np.add.reduceat(self.value[node], self.starts, axis=1)
-        node = node.copy()
+            return self._predict_plain(x)
+        rows = np.arange(len(x))[:, None]
+        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
         for _ in range(self.depth):
             value = x[rows, self.feature[node]]
             missing = self.missing[node]
@@ -89,6 +87,19 @@ class TreeEnsemble:
             step = np.where(go_left, self.left[node], self.right[node])
             node = np.where(self.leaf[node], node, step)
         return np.add.reduceat(self.value[node], self.starts, axis=1)
+
+    def _predict_plain(self, x: FloatArray) -> FloatArray:
+        """``predict_raw`` without missing values or categorical splits: every (row, tree)
+        pair walks one level per step through flat 1-d gathers. Leaves have threshold
+        +inf and are their own children, so walking past one is a no-op."""
+        n, n_trees = x.shape[0], len(self.roots)
+        flat = x.reshape(-1)
+        base = np.repeat(np.arange(n) * x.shape[1], n_trees)
+        node = np.tile(self.roots, n)
+        for _ in range(self.depth):
+            goes_right = flat[base + self.feature[node]] > self.threshold[node]
+            node = self.children[2 * node + goes_right]
+        return np.add.reduceat(self.value[node].reshape(n, n_trees), self.starts, axis=1)
 
     def _categorical(self, node: IntArray, value: FloatArray, go_left: BoolArray) -> BoolArray:
         """``go_left`` with the categorical splits' own rule at categorical nodes."""
@@ -192,6 +203,7 @@ def compile_boosters(boosters: Sequence[Any]) -> TreeEnsemble | None:
         roots=np.array(roots, dtype=np.int64),
         starts=np.array(starts, dtype=np.int64),
         depth=builder.depth,
+        children=np.column_stack([c["left"], c["right"]]).astype(np.int64).reshape(-1),
         category=np.array(c["category"], dtype=np.int64),
         categories=_category_table(builder.category_sets),
     )

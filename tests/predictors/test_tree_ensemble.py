@@ -43,6 +43,7 @@ def test_length_predictor_uses_it_for_small_batches_with_same_output() -> None:
     )
     np.testing.assert_allclose(small, reference, rtol=1e-12)
     assert model._ensemble() is not None
+    np.testing.assert_array_equal(model.predict(x[2:3]), reference[2:3])  # single row
     # Large batches go through LightGBM and agree as well.
     np.testing.assert_allclose(model.predict(x)[:5], small, rtol=1e-12)
 
@@ -79,9 +80,28 @@ def test_stacked_predictor_walks_small_batches_with_lightgbm_output() -> None:
     assert model.booster_ is not None
     large = model.predict_proba(x)  # > 64 prompts: LightGBM itself
     assert getattr(model, "_compiled_ensemble", None) is None
-    small = np.vstack([model.predict_proba(x[i : i + 1]) for i in range(10)])
+    small = model.predict_proba(x[:10])  # the numpy walk
     assert model._compiled_ensemble[1] is not None
     np.testing.assert_allclose(small, large[:10], rtol=0, atol=1e-12)
+    single = np.vstack([model.predict_proba(x[i : i + 1]) for i in range(10)])
+    assert model._single_row[2] is not None  # LightGBM's single-row entry point
+    np.testing.assert_array_equal(single, large[:10])
+
+
+def test_single_row_predictor_gives_lightgbm_bits() -> None:
+    from predictors.lgbm import SingleRowPredictor
+
+    x, y = _data(6)
+    x[::7, 1] = np.nan
+    params = {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 5}
+    boosters = [train_booster(x, y * k, params, "regression", 40, k) for k in (1, 2)]
+    single = SingleRowPredictor.create(boosters, x.shape[1])
+    assert single is not None
+    probe, _ = _data(7, 50)
+    probe[::5, 1] = np.nan
+    expected = np.column_stack([b.predict(probe, num_threads=1, raw_score=True) for b in boosters])
+    np.testing.assert_array_equal(single.predict_raw(probe), expected)
+    np.testing.assert_array_equal(single.predict_raw(probe[3]), expected[3:4])
 
 
 def test_categorical_splits_match_lightgbm() -> None:
