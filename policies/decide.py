@@ -32,7 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from policies.choice import rank_rows
+from policies.choice import best_index, rank_rows
 from policies.choice import utility as utility_values
 from policies.constraints import CONSTRAINTS, Constraint, Need
 from policies.cost import is_quality_only, quality_only_cost
@@ -143,7 +143,7 @@ def rank(table: CandidateTable, utility: FloatArray, pool: BoolArray) -> IntArra
 
 def choose(table: CandidateTable, utility: FloatArray, pool: BoolArray) -> int:
     """Index of the best model in ``pool``."""
-    return int(rank(table, utility, pool)[0])
+    return best_index(utility, table.quality, table.cost_usd, table.runtime_s, pool)
 
 
 def _no_feasible(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import chain
 from typing import Any
 
 #: Words of a lower-cased plain-ASCII text: alphanumeric runs and single punctuation marks.
@@ -63,14 +64,12 @@ class AsciiWordPiece:
         """Token ids without special tokens, or ``None`` when ``text`` is not plain ASCII."""
         if not text.isascii() or _NOT_PLAIN.search(text):
             return None
-        words = self._words
-        out: list[int] = []
-        for word in _WORDS.findall(text.lower()):
-            pieces = words.get(word)
-            if pieces is None:
-                pieces = self._encode_word(word)
-            out.extend(pieces)
-        return out
+        found = _WORDS.findall(text.lower())
+        known = list(map(self._words.get, found))  # a C loop: most words are known
+        if None in known:
+            pieces = [self._words.get(word) or self._encode_word(word) for word in found]
+            return list(chain.from_iterable(pieces))
+        return list(chain.from_iterable(known))  # type: ignore[arg-type]
 
     def _encode_word(self, word: str) -> tuple[int, ...]:
         pieces = tuple(self._tokenizer.encode(word, add_special_tokens=False).ids)
