@@ -120,10 +120,11 @@ class FeatureBuilder:
         if exclude_rows is not None:
             sims[np.arange(len(vectors)), exclude_rows] = -np.inf
         k_max = min(max(self.ks), sims.shape[1] - (exclude_rows is not None))
+        rows = np.arange(len(sims))[:, None]
         top = np.argpartition(-sims, k_max - 1, axis=1)[:, :k_max]
-        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
-        top = np.take_along_axis(top, order, axis=1)
-        top_sims = np.take_along_axis(sims, top, axis=1)
+        near = sims[rows, top]
+        order = np.argsort(-near, axis=1)
+        top, top_sims = top[rows, order], near[rows, order]
         valid = np.isfinite(top_sims) & (
             np.arange(k_max)[None, :] < self._limits(groups, len(sims))
         )
