@@ -1,10 +1,10 @@
-"""``best_index`` is ``rank_rows(...)[0]`` for one prompt, ties and missing values included."""
+"""``rank_one`` and ``best_index`` agree with ``rank_rows``, ties and missing values included."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from policies.choice import best_index, rank_rows
+from policies.choice import best_index, rank_one, rank_rows
 
 
 def test_best_index_agrees_with_the_full_ranking() -> None:
@@ -19,3 +19,5 @@ def test_best_index_agrees_with_the_full_ranking() -> None:
         pool = rng.random(m) < 0.8
         expected = int(rank_rows(utility, quality, cost, runtime, pool)[0])
         assert best_index(utility, quality, cost, runtime, pool) == expected
+        ranking = rank_rows(utility[None], quality[None], cost[None], runtime[None], pool[None])
+        np.testing.assert_array_equal(rank_one(utility, quality, cost, runtime, pool), ranking[0])
