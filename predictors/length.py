@@ -19,7 +19,8 @@ from typing import Any, Self
 
 import numpy as np
 
-from predictors.lgbm import FloatArray, cached_single_row, predict_booster, train_booster
+from predictors.lgbm import FloatArray, predict_booster, train_booster
+from predictors.lgbm_native import cached_native
 from predictors.tree_ensemble import NUMPY_MAX_ROWS, TreeEnsemble, cached_ensemble
 
 #: Completion tokens assumed when the data has no lengths at all (as ``PriorScorer``).
@@ -69,7 +70,7 @@ class LengthPredictor:
         """Predicted completion tokens (n x m), at least 1.
 
         Models with a prior length get it; the learned ones go, for one row (the server's
-        prompt), through LightGBM's single-row entry point (``SingleRowPredictor``), for a
+        prompt), through LightGBM's single-row C entry point (``predictors.lgbm_native``), for a
         few rows through one numpy walk of all their trees (``predictors.tree_ensemble``:
         same values, one call instead of m), and for large batches through LightGBM itself.
         """
@@ -78,7 +79,7 @@ class LengthPredictor:
         if not learned:
             return np.maximum(np.expm1(logs), 1.0)
         boosters = [self.boosters_[j] for j in learned]
-        single = cached_single_row(self, boosters, x.shape[1]) if len(x) == 1 else None
+        single = cached_native(self, boosters, x.shape[1]) if len(x) == 1 else None
         ensemble = self._ensemble() if single is None and len(x) <= NUMPY_MAX_ROWS else None
         if single is not None:
             logs[:, learned] = single.predict_raw(x)

@@ -30,7 +30,8 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from predictors.lgbm import booster_params, cached_single_row, logit, predict_booster, sigmoid
+from predictors.lgbm import booster_params, logit, predict_booster, sigmoid
+from predictors.lgbm_native import cached_native
 from predictors.tree_ensemble import NUMPY_MAX_ROWS, cached_ensemble
 
 FloatArray = NDArray[np.float64]
@@ -180,13 +181,12 @@ class StackedQualityPredictor:
         return sigmoid(raw)
 
     def _correction(self, rows: FloatArray) -> FloatArray:
-        """The booster's raw output: for one prompt through LightGBM's single-row entry
-        point, for a few through the numpy tree walk (``predictors.tree_ensemble``), either
-        way without LightGBM's per-call Python overhead."""
-        if len(rows) <= self.n_models_:  # one prompt
-            single = cached_single_row(self, [self.booster_], rows.shape[1])
-            if single is not None:
-                return single.predict_raw(rows)[:, 0]
+        """The booster's raw output, through LightGBM's C API without the Python wrapper
+        (``predictors.lgbm_native``) when available, else for a few prompts the numpy
+        tree walk (``predictors.tree_ensemble``), else ``booster.predict``."""
+        native = cached_native(self, [self.booster_], rows.shape[1])
+        if native is not None:
+            return native.predict_raw(rows)[:, 0]
         if len(rows) <= NUMPY_MAX_ROWS * self.n_models_:
             ensemble = cached_ensemble(self, [self.booster_])
             if ensemble is not None:

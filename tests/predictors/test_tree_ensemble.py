@@ -48,7 +48,7 @@ def test_length_predictor_uses_it_for_small_batches_with_same_output() -> None:
     np.testing.assert_allclose(model.predict(x)[:5], small, rtol=1e-12)
 
 
-def test_shipped_quality_booster_small_batches_match_lightgbm() -> None:
+def test_shipped_quality_booster_matches_lightgbm() -> None:
     from predictors.artifact import load_scorer
     from predictors.lgbm import predict_booster
     from predictors.stacked import expand_rows
@@ -60,14 +60,16 @@ def test_shipped_quality_booster_small_batches_match_lightgbm() -> None:
     x = rng.uniform(0.05, 0.95, size=(40, n_inputs + 12))
     rows, _ = expand_rows(x, quality.n_models_, quality.n_neighbour_blocks)
     expected = predict_booster(quality.booster_, rows, raw=True)
-    assert quality._correction(rows[: quality.n_models_ * 5]) is not None
-    assert getattr(quality, "_compiled_ensemble", (None, None))[1] is not None
-    np.testing.assert_allclose(quality._correction(rows), expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(quality._correction(rows), expected)
+    np.testing.assert_array_equal(quality._correction(rows[:11]), expected[:11])
+    ensemble = compile_boosters([quality.booster_])
+    assert ensemble is not None
+    np.testing.assert_allclose(ensemble.predict_raw(rows)[:, 0], expected, rtol=0, atol=1e-12)
     assert np.ptp(expected) > 0.01  # the probe reaches different leaves
 
 
 def test_stacked_predictor_walks_small_batches_with_lightgbm_output() -> None:
-    from predictors.stacked import StackedQualityPredictor
+    from predictors.stacked import StackedQualityPredictor, expand_rows
 
     rng = np.random.default_rng(4)
     n, m = 300, 3
@@ -78,30 +80,34 @@ def test_stacked_predictor_walks_small_batches_with_lightgbm_output() -> None:
     model = StackedQualityPredictor(n_neighbour_blocks=1, max_rounds=60, min_child_samples=20)
     model.fit(x, targets)
     assert model.booster_ is not None
-    large = model.predict_proba(x)  # > 64 prompts: LightGBM itself
-    assert getattr(model, "_compiled_ensemble", None) is None
-    small = model.predict_proba(x[:10])  # the numpy walk
-    assert model._compiled_ensemble[1] is not None
-    np.testing.assert_allclose(small, large[:10], rtol=0, atol=1e-12)
+    rows, init = expand_rows(x, m, 1)
+    reference = 1 / (1 + np.exp(-(init + model.booster_.predict(rows, raw_score=True))))
+    expected = reference.reshape(n, m)
+    np.testing.assert_array_equal(model.predict_proba(x), expected)  # LightGBM's C API
+    assert model._native[2] is not None
+    np.testing.assert_array_equal(model.predict_proba(x[:10]), expected[:10])
     single = np.vstack([model.predict_proba(x[i : i + 1]) for i in range(10)])
-    assert model._single_row[2] is not None  # LightGBM's single-row entry point
-    np.testing.assert_array_equal(single, large[:10])
+    np.testing.assert_array_equal(single, expected[:10])
+    ensemble = compile_boosters([model.booster_])  # the fallback without the C API
+    assert ensemble is not None
+    walked = 1 / (1 + np.exp(-(init + ensemble.predict_raw(rows)[:, 0])))
+    np.testing.assert_allclose(walked.reshape(n, m), expected, rtol=0, atol=1e-12)
 
 
-def test_single_row_predictor_gives_lightgbm_bits() -> None:
-    from predictors.lgbm import SingleRowPredictor
+def test_native_predictor_gives_lightgbm_bits() -> None:
+    from predictors.lgbm_native import NativePredictor
 
     x, y = _data(6)
     x[::7, 1] = np.nan
     params = {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 5}
     boosters = [train_booster(x, y * k, params, "regression", 40, k) for k in (1, 2)]
-    single = SingleRowPredictor.create(boosters, x.shape[1])
+    single = NativePredictor.create(boosters, x.shape[1])
     assert single is not None
     probe, _ = _data(7, 50)
     probe[::5, 1] = np.nan
     expected = np.column_stack([b.predict(probe, num_threads=1, raw_score=True) for b in boosters])
     np.testing.assert_array_equal(single.predict_raw(probe), expected)
-    np.testing.assert_array_equal(single.predict_raw(probe[3]), expected[3:4])
+    np.testing.assert_array_equal(single.predict_raw(probe[3]), expected[3:4])  # one row
 
 
 def test_categorical_splits_match_lightgbm() -> None:
