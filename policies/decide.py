@@ -87,7 +87,7 @@ def decide(
         fell_back=failed is not None,
         notes=_removal_notes(table, first, constraints),
         failed_constraint=failed,
-        ranking=tuple(int(i) for i in ranking[: int(pool.sum())]),
+        ranking=tuple(ranking[: int(pool.sum())].tolist()),
     )
 
 

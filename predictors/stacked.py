@@ -40,12 +40,15 @@ FloatArray = NDArray[np.float64]
 def expand_rows(x: FloatArray, n_models: int, n_blocks: int) -> tuple[FloatArray, FloatArray]:
     """(n * m, d) per-(prompt, model) features and the (n * m,) init score ``logit p0``."""
     n, m = len(x), n_models
+    end = m + n_blocks * (m + 1)
     prior = x[:, :m]
-    blocks = x[:, m : m + n_blocks * (m + 1)].reshape(n, n_blocks, m + 1)
+    blocks = x[:, m:end].reshape(n, n_blocks, m + 1)
     rates, sims = blocks[:, :, :m], blocks[:, :, m]
-    extra = x[:, m + n_blocks * (m + 1) :]
-    init = logit(prior)
-    relative = (logit(rates) - init[:, None, :]).transpose(0, 2, 1).reshape(n * m, n_blocks)
+    extra = x[:, end:]
+    logits = logit(x[:, :end])  # elementwise: one call for the prior and the rates
+    init = logits[:, :m]
+    rate_logits = logits[:, m:].reshape(n, n_blocks, m + 1)[:, :, :m]
+    relative = (rate_logits - init[:, None, :]).transpose(0, 2, 1).reshape(n * m, n_blocks)
     shared = rates.mean(axis=2) - prior.mean(axis=1, keepdims=True)
     columns = [
         np.tile(np.arange(m, dtype=np.float64), n)[:, None],
