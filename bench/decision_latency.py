@@ -1,6 +1,8 @@
 """Decision latency: embed + predict all models + policy for one ~220-token prompt.
 
-Usage: ``python bench/decision_latency.py [--calls 500] [--embedder static|minilm|both]``.
+Usage: ``python bench/decision_latency.py [--calls 500] [--embedder static|minilm|both]
+[--stages]``; ``--stages`` adds the p50/p99 of every stage of the server path
+(``bench/decision_stages.py``).
 Threads are pinned with ``predictors.scorer.configure_threads(1)`` as the server does.
 Two figures for the fast embedder: the server's own decision path
 (``router.engine.DecisionEngine.decide_prompt`` over the embedded default catalog: score, cost and
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import numpy as np
 
@@ -63,28 +66,39 @@ def measure(scorer, calls: int) -> np.ndarray:
     return np.array(times) * 1000
 
 
-def measure_router(calls: int) -> np.ndarray:
+def server_engine() -> tuple[Any, Any]:
+    """The server's engine (embedded catalog, shipped predictor) and default preferences."""
     from router.cli.route import build_engine
     from router.selection import build_preferences, resolve_model_field
     from router.settings import Settings
 
-    engine = build_engine(Settings())  # the embedded catalog and shipped predictor
+    engine = build_engine(Settings())
     catalog = engine.catalog
     _, prefs = build_preferences(resolve_model_field("auto", catalog), catalog, None, None)
+    return engine, prefs
+
+
+def measure_router(calls: int) -> tuple[np.ndarray, float]:
+    """Wall milliseconds per decision, and the process CPU milliseconds per decision (less
+    sensitive than wall time to other processes sharing the cores)."""
+    engine, prefs = server_engine()
     messages = [{"role": "user", "content": PROMPT}]
-    times = []
-    for i in range(calls + 20):
+    for _ in range(20):
+        engine.decide_prompt(messages, prefs, profile="balanced")
+    times = np.empty(calls)
+    cpu_start = time.process_time()
+    for i in range(calls):
         start = time.perf_counter()
         engine.decide_prompt(messages, prefs, profile="balanced")
-        if i >= 20:
-            times.append(time.perf_counter() - start)
-    return np.array(times) * 1000
+        times[i] = time.perf_counter() - start
+    return times * 1000, (time.process_time() - cpu_start) * 1000 / calls
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--embedder", choices=["static", "minilm", "both"], default="both")
+    parser.add_argument("--stages", action="store_true", help="also time each stage")
     args = parser.parse_args()
     from router.process import prepare_environment
 
@@ -99,10 +113,15 @@ def main() -> None:
     scorer = load_scorer()
     kinds = ["static", "minilm"] if args.embedder == "both" else [args.embedder]
     if "static" in kinds:
-        ms = measure_router(args.calls)
+        ms, cpu = measure_router(args.calls)
         p50, p99 = np.percentile(ms, 50), np.percentile(ms, 99)
         what = "server path: score + estimate + policies.decide"
         print(f" static ({what}): p50 {p50:.2f} ms  p99 {p99:.2f} ms (n={len(ms)})")
+        print(f"   min {ms.min():.2f} ms, CPU {cpu:.2f} ms per decision")
+        if args.stages:
+            from decision_stages import print_stages
+
+            print_stages(*server_engine(), PROMPT, args.calls)
     for kind in kinds:
         configure_threads(1)
         if kind == "minilm":

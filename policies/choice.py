@@ -61,6 +61,44 @@ def rank_rows(
     return order if np.ndim(utility_values) == 2 else order[0]
 
 
+def rank_one(
+    utility_values: FloatArray,
+    quality: FloatArray,
+    cost_usd: FloatArray,
+    runtime_s: FloatArray,
+    pool: BoolArray,
+) -> IntArray:
+    """``rank_rows`` for one prompt given as 1-d arrays: the same keys without the 2-d
+    conversions (the server ranks one prompt per request)."""
+    members = pool & np.isfinite(utility_values)
+    keys = (
+        np.arange(len(utility_values)),
+        np.where(members, runtime_s, np.inf),
+        np.where(members, cost_usd, np.inf),
+        np.where(members, -quality, np.inf),
+        -np.where(members, utility_values, -np.inf),
+        ~members,
+    )
+    return np.lexsort(keys)
+
+
+def best_index(
+    utility_values: FloatArray,
+    quality: FloatArray,
+    cost_usd: FloatArray,
+    runtime_s: FloatArray,
+    pool: BoolArray,
+) -> int:
+    """``rank_rows(...)[0]`` for one prompt (1-d arrays): when one pool member has the
+    highest utility it is the answer without sorting; ties go through ``rank_rows``."""
+    members = pool & np.isfinite(utility_values)
+    if members.any():
+        top = np.flatnonzero(members & (utility_values == utility_values[members].max()))
+        if len(top) == 1:
+            return int(top[0])
+    return int(rank_one(utility_values, quality, cost_usd, runtime_s, pool)[0])
+
+
 def choose_rows(
     utility_values: FloatArray,
     quality: FloatArray,

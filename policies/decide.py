@@ -32,7 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from policies.choice import rank_rows
+from policies.choice import best_index, rank_one
 from policies.choice import utility as utility_values
 from policies.constraints import CONSTRAINTS, Constraint, Need
 from policies.cost import is_quality_only, quality_only_cost
@@ -74,7 +74,6 @@ def decide(
     ranking = rank(table, utility, pool)
     index = int(ranking[0])
     on_front = pareto_front(table.quality, table.cost_usd, table.runtime_s, mask=pool)
-    names = [row.name for row in constraints]
     return Decision(
         model=table.models[index],
         index=index,
@@ -82,14 +81,24 @@ def decide(
         utility=utility,
         on_front=on_front,
         feasible=feasible,
-        infeasible_reason=tuple(None if k == done else names[k] for k in first.tolist()),
+        infeasible_reason=_reasons(first, constraints, feasible),
         reason=_explain(table, prefs, utility, pool, index, first, failed, constraints)
         + (f"; {QUALITY_ONLY_NOTE}" if quality_only else ""),
         fell_back=failed is not None,
         notes=_removal_notes(table, first, constraints),
         failed_constraint=failed,
-        ranking=tuple(int(i) for i in ranking[: int(pool.sum())]),
+        ranking=tuple(ranking[: int(pool.sum())].tolist()),
     )
+
+
+def _reasons(
+    first: IntArray, constraints: tuple[Constraint, ...], feasible: BoolArray
+) -> tuple[str | None, ...]:
+    """Per model, the name of the first constraint it fails (None when feasible)."""
+    if feasible.all():
+        return (None,) * len(first)
+    done = len(constraints)
+    return tuple(None if k == done else constraints[k].name for k in first.tolist())
 
 
 def _quality_only(table: CandidateTable) -> tuple[CandidateTable, bool]:
@@ -138,12 +147,12 @@ def utility_of(table: CandidateTable, prefs: Preferences) -> FloatArray:
 
 def rank(table: CandidateTable, utility: FloatArray, pool: BoolArray) -> IntArray:
     """Model indices best first (pool members first) under the one choice rule."""
-    return rank_rows(utility, table.quality, table.cost_usd, table.runtime_s, pool)
+    return rank_one(utility, table.quality, table.cost_usd, table.runtime_s, pool)
 
 
 def choose(table: CandidateTable, utility: FloatArray, pool: BoolArray) -> int:
     """Index of the best model in ``pool``."""
-    return int(rank(table, utility, pool)[0])
+    return best_index(utility, table.quality, table.cost_usd, table.runtime_s, pool)
 
 
 def _no_feasible(
@@ -164,8 +173,9 @@ def _no_feasible(
 def _removal_notes(
     table: CandidateTable, first: IntArray, constraints: tuple[Constraint, ...]
 ) -> tuple[str, ...]:
-    notes = []
-    for k in np.unique(first[first != len(constraints)]).tolist():
+    notes: list[str] = []
+    removed = first[first != len(constraints)]
+    for k in np.unique(removed).tolist() if len(removed) else ():
         names = ", ".join(table.models[i] for i in np.flatnonzero(first == k).tolist())
         notes.append(f"{constraints[k].name} removed: {names}")
     return tuple(notes)

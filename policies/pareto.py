@@ -36,11 +36,11 @@ def pareto_front(
     c_le = c[:, None] <= c[None, :]
     r_le = r[:, None] <= r[None, :]
     weakly = q_ge & c_le & r_le
-    # With weakly[i, j] true, "not strictly better anywhere" means an exact tie.
-    tie = (q[:, None] == q[None, :]) & (c[:, None] == c[None, :]) & (r[:, None] == r[None, :])
-    dominates = weakly & ~tie
+    # With weakly[i, j] true, "not strictly better anywhere" means an exact tie, i.e.
+    # weakly[j, i] as well.
+    dominates = np.asarray(weakly & ~weakly.T, dtype=np.bool_)
     if mask is None:
-        return ~dominates.any(axis=0)
+        return np.asarray(~dominates.any(axis=0), dtype=np.bool_)
     member = np.asarray(mask, dtype=np.bool_)
     dominated = (dominates & member[:, None]).any(axis=0)
     return member & ~dominated

@@ -2,8 +2,8 @@
 
 For one prompt the feature row is the concatenation of
 
-* **structure** (``structure_features``, 12 columns): log length in characters, words and
-  lines, digit / upper-case / non-ASCII / punctuation fractions, code markers, math
+* **structure** (``predictors.structure``, 12 columns): log length in characters, words
+  and lines, digit / upper-case / non-ASCII / punctuation fractions, code markers, math
   markers, number of multiple-choice options, question mark, blank-line-separated
   blocks (few-shot examples);
 * **reduced embedding**: the first ``n_components`` principal components;
@@ -20,65 +20,17 @@ statistics are honest out-of-sample estimates like the ones a new prompt gets.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Self
 
 import numpy as np
 from numpy.typing import NDArray
 
+from predictors.structure import STRUCTURE_NAMES, structure_features
+
+__all__ = ["STRUCTURE_NAMES", "FeatureBuilder", "structure_features"]
+
 FloatArray = NDArray[np.float64]
-_CODE = re.compile(r"```|\bdef |\bfunction\b|\bpython\b|\breturn\b|[{};]\s*$|\bclass ", re.M)
-_MATH = re.compile(r"\d\s*[-+*/^=]\s*\d|\\frac|\bsolve\b|\bequation\b|\bcalculate\b", re.I)
-_OPTION = re.compile(r"^\s*\(?[A-E][).:]\s", re.M)
-STRUCTURE_NAMES = (
-    "log_chars", "log_words", "log_lines", "digit_frac", "upper_frac", "non_ascii_frac",
-    "punct_frac", "code_markers", "math_markers", "n_options", "has_question", "n_blocks",
-)  # fmt: skip
-
-
-_PUNCT = ",.;:!?()[]{}\"'"
-_ASCII_DIGITS = "0123456789"
-_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _char_counts(text: str) -> tuple[int, int, int, int]:
-    """Digits, upper-case, non-ASCII and punctuation characters in ``text``.
-
-    ASCII text (almost every prompt) is counted with ``str.count`` per character class
-    member, in C; other text character by character, with the same Unicode rules.
-    """
-    punct = sum(text.count(c) for c in _PUNCT)
-    if text.isascii():
-        digits = sum(text.count(c) for c in _ASCII_DIGITS)
-        return digits, sum(text.count(c) for c in _ASCII_UPPER), 0, punct
-    digits = sum(c.isdigit() for c in text)
-    upper = sum(c.isupper() for c in text)
-    return digits, upper, sum(ord(c) > 127 for c in text), punct
-
-
-def _structure_row(text: str) -> list[float]:
-    n = max(len(text), 1)
-    digits, upper, non_ascii, punct = _char_counts(text)
-    return [
-        np.log1p(len(text)),
-        np.log1p(len(text.split())),
-        np.log1p(text.count("\n")),
-        digits / n,
-        upper / n,
-        non_ascii / n,
-        punct / n,
-        float(len(_CODE.findall(text))),
-        float(len(_MATH.findall(text))),
-        float(len(_OPTION.findall(text))),
-        float("?" in text),
-        float(len([b for b in text.split("\n\n") if b.strip()])),
-    ]
-
-
-def structure_features(texts: Sequence[str]) -> FloatArray:
-    """(n, 12) length and structure features of the full prompt texts."""
-    return np.array([_structure_row(t) for t in texts], dtype=np.float64).reshape(len(texts), -1)
 
 
 def _nanmean_rows(values: FloatArray, fallback: FloatArray) -> FloatArray:
@@ -149,7 +101,7 @@ class FeatureBuilder:
             self.cluster_means_[cluster],
             self.neighbours(vectors, exclude_rows, groups),
         ]
-        return np.hstack(blocks).astype(np.float64)
+        return np.asarray(np.hstack(blocks), dtype=np.float64)  # already float64: no copy
 
     def neighbour_columns(self, features: FloatArray) -> FloatArray:
         """The neighbour block of a ``transform`` output: K x (m rates, mean similarity)."""
@@ -168,21 +120,29 @@ class FeatureBuilder:
         if exclude_rows is not None:
             sims[np.arange(len(vectors)), exclude_rows] = -np.inf
         k_max = min(max(self.ks), sims.shape[1] - (exclude_rows is not None))
+        rows = np.arange(len(sims))[:, None]
         top = np.argpartition(-sims, k_max - 1, axis=1)[:, :k_max]
-        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
-        top = np.take_along_axis(top, order, axis=1)
-        top_sims = np.take_along_axis(sims, top, axis=1)
+        near = sims[rows, top]
+        order = np.argsort(-near, axis=1)
+        top, top_sims = top[rows, order], near[rows, order]
         valid = np.isfinite(top_sims) & (
             np.arange(k_max)[None, :] < self._limits(groups, len(sims))
         )
-        out = []
-        for k in self.ks:
-            idx, ok = top[:, : min(k, k_max)], valid[:, : min(k, k_max)]
-            scores = np.where(ok[:, :, None], self.train_scores_[idx], np.nan)
-            out.append(_nanmean_rows(scores, self.model_means_))
-            kept = np.where(ok, top_sims[:, : min(k, k_max)], 0.0)
-            out.append((kept.sum(axis=1) / np.maximum(ok.sum(axis=1), 1))[:, None])
-        return np.hstack(out)
+        # Every k's neighbours are a prefix of the same ranking, so one running sum along
+        # it serves all ks (a sequential sum: the same additions as a sum per prefix).
+        values = self.train_scores_[top]
+        present = valid[:, :, None] & ~np.isnan(values)
+        lasts = [min(k, k_max) - 1 for k in self.ks]
+        sums = np.cumsum(np.where(present, values, 0.0), axis=1)[:, lasts]
+        counts = np.cumsum(present, axis=1)[:, lasts]
+        rates = np.where(counts > 0, sums / np.maximum(counts, 1), self.model_means_)
+        kept = np.where(valid, top_sims, 0.0)
+        mean_sims = [
+            kept[:, : last + 1].sum(axis=1) / np.maximum(valid[:, : last + 1].sum(axis=1), 1)
+            for last in lasts
+        ]  # a pairwise sum per prefix, as before: a running sum would round differently
+        blocks = np.concatenate([rates, np.stack(mean_sims, axis=1)[:, :, None]], axis=2)
+        return blocks.reshape(len(vectors), -1)
 
     def _limits(self, groups: NDArray[np.intp] | None, n: int) -> NDArray[np.intp]:
         """(n, 1) most neighbours a prompt may use: half its training group, less one.

@@ -20,10 +20,8 @@ from typing import Any, Self
 import numpy as np
 
 from predictors.lgbm import FloatArray, predict_booster, train_booster
-from predictors.tree_ensemble import TreeEnsemble, compile_boosters
-
-#: Up to this many rows, predict with the numpy tree walk (per-call overhead dominates).
-NUMPY_MAX_ROWS = 64
+from predictors.lgbm_native import cached_native
+from predictors.tree_ensemble import NUMPY_MAX_ROWS, TreeEnsemble, cached_ensemble
 
 #: Completion tokens assumed when the data has no lengths at all (as ``PriorScorer``).
 DEFAULT_COMPLETION_TOKENS = 256.0
@@ -71,17 +69,21 @@ class LengthPredictor:
     def predict(self, x: FloatArray) -> FloatArray:
         """Predicted completion tokens (n x m), at least 1.
 
-        Models with a prior length get it; the learned ones go, for a few rows (the
-        server's batches), through one numpy walk of all their trees
-        (``predictors.tree_ensemble``: same values, one call instead of m), and for large
-        batches through LightGBM itself.
+        Models with a prior length get it; the learned ones go, for one row (the server's
+        prompt), through LightGBM's single-row C entry point (``predictors.lgbm_native``), for a
+        few rows through one numpy walk of all their trees (``predictors.tree_ensemble``:
+        same values, one call instead of m), and for large batches through LightGBM itself.
         """
         logs = np.repeat(np.log1p(self.constant_tokens_)[None, :], len(x), axis=0)
         learned = [j for j, booster in enumerate(self.boosters_) if booster is not None]
         if not learned:
             return np.maximum(np.expm1(logs), 1.0)
-        ensemble = self._ensemble() if len(x) <= NUMPY_MAX_ROWS else None
-        if ensemble is not None:
+        boosters = [self.boosters_[j] for j in learned]
+        single = cached_native(self, boosters, x.shape[1]) if len(x) == 1 else None
+        ensemble = self._ensemble() if single is None and len(x) <= NUMPY_MAX_ROWS else None
+        if single is not None:
+            logs[:, learned] = single.predict_raw(x)
+        elif ensemble is not None:
             logs[:, learned] = ensemble.predict_raw(x)
         else:
             logs[:, learned] = np.column_stack(
@@ -90,9 +92,4 @@ class LengthPredictor:
         return np.maximum(np.expm1(logs), 1.0)
 
     def _ensemble(self) -> TreeEnsemble | None:
-        compiled = getattr(self, "_compiled", None)
-        if compiled is None or compiled[0] is not self.boosters_:
-            learned = [booster for booster in self.boosters_ if booster is not None]
-            compiled = (self.boosters_, compile_boosters(learned))
-            self._compiled = compiled
-        return compiled[1]
+        return cached_ensemble(self, [b for b in self.boosters_ if b is not None])

@@ -1,8 +1,9 @@
 """LightGBM helpers shared by the predictors.
 
 ``train_booster`` / ``predict_booster`` wrap LightGBM with deterministic single-threaded
-settings; ``logit`` / ``sigmoid`` are the clipped link functions of the quality model
-(``predictors.stacked``).
+settings (``predictors.lgbm_native`` calls the same predictions without the Python
+wrapper's overhead); ``logit`` / ``sigmoid`` are the clipped link functions of the
+quality model (``predictors.stacked``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ after loading, so concurrent ``score`` calls from a thread pool are safe.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,22 @@ def configure_threads(n: int = 1) -> None:
         sys.modules["torch"].set_num_threads(n)
 
 
+@dataclass(frozen=True, slots=True)
+class _ColumnPlan:
+    """Per output column: its name, sources, and where its figures come from."""
+
+    names: tuple[str, ...]
+    sources: tuple[QualitySource, ...]
+    lengths: tuple[str, ...]
+    #: Columns of trained models and their columns in the artifact's predictions.
+    known_columns: list[int]
+    known_sources: list[int]
+    #: (column, artifact column, records, prior) of the columns blended toward the prior.
+    shrunk: list[tuple[int, int, float, float]]
+    #: (column, prior) of the models the artifact never saw.
+    prior_columns: list[tuple[int, float]]
+
+
 class ArtifactScorer:
     """The trained router's scorer (see the module docstring)."""
 
@@ -59,6 +76,7 @@ class ArtifactScorer:
         means = [s["mean_score"] for s in manifest["stats"].values()]
         self._population_mean = float(np.mean(means)) if means else 0.5
         self._priors: dict[ModelCard, float] = {}
+        self._plan_cache: tuple[Sequence[ModelCard], _ColumnPlan] | None = None
 
     @property
     def name(self) -> str:
@@ -87,21 +105,49 @@ class ArtifactScorer:
     def score(self, prompts: Sequence[Prompt], cards: Sequence[ModelCard]) -> ScoreTable:
         """Quality and length per prompt, columns in ``cards`` order."""
         quality, tokens = self.predict_known(prompts)
+        plan = self._plan(cards)
         n = len(prompts)
         out_q, out_t = np.empty((n, len(cards))), np.empty((n, len(cards)))
+        out_q[:, plan.known_columns] = quality[:, plan.known_sources]
+        out_t[:, plan.known_columns] = tokens[:, plan.known_sources]
+        for col, j, n_rec, prior in plan.shrunk:
+            out_q[:, col] = shrink(quality[:, j], n_rec, prior, self.shrink_strength)
+        if plan.prior_columns:
+            median = np.median(tokens, axis=1)
+            for col, prior in plan.prior_columns:
+                out_q[:, col], out_t[:, col] = prior, median
+        return ScoreTable(plan.names, out_q, out_t, plan.sources, plan.lengths)
+
+    def _plan(self, cards: Sequence[ModelCard]) -> _ColumnPlan:
+        """Where each column of ``cards`` comes from; fixed per card list, so built once
+        for the engine's (unchanging) tuple of cards."""
+        cached = self._plan_cache
+        if cached is not None and cached[0] is cards:
+            return cached[1]
         sources = tuple(self._source(card) for card in cards)
-        for col, (card, source) in enumerate(zip(cards, sources, strict=True)):
-            if source == "metadata-prior":
-                out_q[:, col], out_t[:, col] = self._prior(card), np.median(tokens, axis=1)
-                continue
-            j = self._column[card.name]
-            out_q[:, col], out_t[:, col] = quality[:, j], tokens[:, j]
-            if source == "shrunk":
-                n_rec = self.manifest["stats"][card.name]["n_records"]
-                prior = self._prior(card)
-                out_q[:, col] = shrink(quality[:, j], n_rec, prior, self.shrink_strength)
-        lengths = tuple(self._length_source(card) for card in cards)
-        return ScoreTable(tuple(c.name for c in cards), out_q, out_t, sources, lengths)
+        known = [
+            (col, self._column[c.name]) for col, c in enumerate(cards) if c.name in self._column
+        ]
+        stats = self.manifest["stats"]
+        plan = _ColumnPlan(
+            names=tuple(c.name for c in cards),
+            sources=sources,
+            lengths=tuple(self._length_source(card) for card in cards),
+            known_columns=[col for col, _ in known],
+            known_sources=[j for _, j in known],
+            shrunk=[
+                (col, self._column[c.name], stats[c.name]["n_records"], self._prior(c))
+                for col, (c, source) in enumerate(zip(cards, sources, strict=True))
+                if source == "shrunk"
+            ],
+            prior_columns=[
+                (col, self._prior(c))
+                for col, (c, source) in enumerate(zip(cards, sources, strict=True))
+                if source == "metadata-prior"
+            ],
+        )
+        self._plan_cache = (cards, plan)
+        return plan
 
     def _length_source(self, card: ModelCard) -> str:
         if card.name not in self._column:

@@ -31,6 +31,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from predictors.lgbm import booster_params, logit, predict_booster, sigmoid
+from predictors.lgbm_native import cached_native
+from predictors.tree_ensemble import NUMPY_MAX_ROWS, cached_ensemble
 
 FloatArray = NDArray[np.float64]
 
@@ -38,12 +40,15 @@ FloatArray = NDArray[np.float64]
 def expand_rows(x: FloatArray, n_models: int, n_blocks: int) -> tuple[FloatArray, FloatArray]:
     """(n * m, d) per-(prompt, model) features and the (n * m,) init score ``logit p0``."""
     n, m = len(x), n_models
+    end = m + n_blocks * (m + 1)
     prior = x[:, :m]
-    blocks = x[:, m : m + n_blocks * (m + 1)].reshape(n, n_blocks, m + 1)
+    blocks = x[:, m:end].reshape(n, n_blocks, m + 1)
     rates, sims = blocks[:, :, :m], blocks[:, :, m]
-    extra = x[:, m + n_blocks * (m + 1) :]
-    init = logit(prior)
-    relative = (logit(rates) - init[:, None, :]).transpose(0, 2, 1).reshape(n * m, n_blocks)
+    extra = x[:, end:]
+    logits = logit(x[:, :end])  # elementwise: one call for the prior and the rates
+    init = logits[:, :m]
+    rate_logits = logits[:, m:].reshape(n, n_blocks, m + 1)[:, :, :m]
+    relative = (rate_logits - init[:, None, :]).transpose(0, 2, 1).reshape(n * m, n_blocks)
     shared = rates.mean(axis=2) - prior.mean(axis=1, keepdims=True)
     columns = [
         np.tile(np.arange(m, dtype=np.float64), n)[:, None],
@@ -173,10 +178,23 @@ class StackedQualityPredictor:
         rows, init = expand_rows(x, self.n_models_, self.n_neighbour_blocks)
         raw = init.reshape(len(x), self.n_models_)
         if self.booster_ is not None:
-            delta = predict_booster(self.booster_, rows, raw=True).reshape(raw.shape)
+            delta = self._correction(rows).reshape(raw.shape)
             scale = np.ones(len(x)) if weight is None else np.asarray(weight, dtype=np.float64)
             raw = raw + scale[:, None] * delta
         return sigmoid(raw)
+
+    def _correction(self, rows: FloatArray) -> FloatArray:
+        """The booster's raw output, through LightGBM's C API without the Python wrapper
+        (``predictors.lgbm_native``) when available, else for a few prompts the numpy
+        tree walk (``predictors.tree_ensemble``), else ``booster.predict``."""
+        native = cached_native(self, [self.booster_], rows.shape[1])
+        if native is not None:
+            return native.predict_raw(rows)[:, 0]
+        if len(rows) <= NUMPY_MAX_ROWS * self.n_models_:
+            ensemble = cached_ensemble(self, [self.booster_])
+            if ensemble is not None:
+                return ensemble.predict_raw(rows)[:, 0]
+        return predict_booster(self.booster_, rows, raw=True)
 
 
 #: The correction must beat the prior by this many standard errors (paired, per prompt).

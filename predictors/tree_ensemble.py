@@ -1,15 +1,18 @@
 """LightGBM boosters evaluated with numpy, for the few rows one decision scores.
 
 ``booster.predict`` costs ~0.1 ms of Python and ctypes overhead per call whatever the
-input size, and one decision makes 12 calls (one quality booster, eleven length
-boosters). ``TreeEnsemble`` flattens the trees of one or more boosters (from
-``Booster.dump_model``) into node arrays and walks every tree for every row at once, one
-depth level per step: the same splits, the same missing-value rules, the same leaf
-values, so the raw scores equal LightGBM's up to floating-point summation order
-(checked against ``booster.predict`` in ``tests/predictors/test_tree_ensemble.py``).
+input size, and one decision made 12 calls (one quality booster, eleven length
+boosters); both predictors walk their trees here for small batches. ``TreeEnsemble``
+flattens the trees of one or more boosters (from ``Booster.dump_model``) into node
+arrays and walks every tree for every row at once, one depth level per step: the same
+splits, the same missing-value rules, the same leaf values, so the raw scores equal
+LightGBM's to ~1e-15 (the dump's decimal leaf values; checked against
+``booster.predict`` in ``tests/predictors/test_tree_ensemble.py``).
 
-Only numerical ``<=`` splits are supported; ``compile_boosters`` returns ``None`` for any
-other tree so callers fall back to ``booster.predict``.
+Numerical ``<=`` splits and categorical ``==`` splits (left when the truncated value is one
+of the split's categories; NaN and negative values right, as LightGBM 4) are supported;
+``compile_boosters`` returns ``None`` for any other tree (linear trees) so callers fall
+back to ``booster.predict``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ BoolArray = NDArray[np.bool_]
 #: LightGBM's threshold under which a value counts as zero (``kZeroThreshold``).
 ZERO_THRESHOLD = 1e-35
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
+#: Up to this many prompts, predict with the numpy tree walk (per-call overhead dominates).
+NUMPY_MAX_ROWS = 64
 
 
 class UnsupportedTreeError(ValueError):
@@ -50,19 +55,22 @@ class TreeEnsemble:
     #: First tree of each output, for ``np.add.reduceat`` over the tree axis.
     starts: IntArray
     depth: int
+    #: Per node, its row of ``categories`` (categorical splits) or -1.
+    category: IntArray
+    #: ``categories[row, c]``: category ``c`` goes left at that categorical split.
+    categories: BoolArray
+
+    #: ``children[2 * node + goes_right]``: the node after ``node`` (a leaf: itself).
+    children: IntArray
 
     def predict_raw(self, x: FloatArray) -> FloatArray:
         """(n, outputs) raw scores: the sum of each booster's leaf values."""
         x = np.asarray(x, dtype=np.float64)
+        categorical = len(self.categories) > 0
+        if not self.missing.any() and not categorical and not np.isnan(x).any():
+            return self._predict_plain(x)
         rows = np.arange(len(x))[:, None]
-        node = np.broadcast_to(self.roots, (len(x), len(self.roots)))
-        if not self.missing.any() and not np.isnan(x).any():
-            # No missing values to route: leaves point at themselves and pass any test.
-            for _ in range(self.depth):
-                go_left = x[rows, self.feature[node]] <= self.threshold[node]
-                node = np.where(go_left, self.left[node], self.right[node])
-            return np.add.reduceat(self.value[node], self.starts, axis=1)
-        node = node.copy()
+        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
         for _ in range(self.depth):
             value = x[rows, self.feature[node]]
             missing = self.missing[node]
@@ -74,9 +82,33 @@ class TreeEnsemble:
                 (missing == _MISSING["Zero"]) & (np.abs(value) <= ZERO_THRESHOLD),
             )
             go_left = np.where(absent, self.default_left[node], value <= self.threshold[node])
+            if categorical:
+                go_left = self._categorical(node, x[rows, self.feature[node]], go_left)
             step = np.where(go_left, self.left[node], self.right[node])
             node = np.where(self.leaf[node], node, step)
         return np.add.reduceat(self.value[node], self.starts, axis=1)
+
+    def _predict_plain(self, x: FloatArray) -> FloatArray:
+        """``predict_raw`` without missing values or categorical splits: every (row, tree)
+        pair walks one level per step through flat 1-d gathers. Leaves have threshold
+        +inf and are their own children, so walking past one is a no-op."""
+        n, n_trees = x.shape[0], len(self.roots)
+        flat = x.reshape(-1)
+        base = np.repeat(np.arange(n) * x.shape[1], n_trees)
+        node = np.tile(self.roots, n)
+        for _ in range(self.depth):
+            goes_right = flat[base + self.feature[node]] > self.threshold[node]
+            node = self.children[2 * node + goes_right]
+        return np.add.reduceat(self.value[node].reshape(n, n_trees), self.starts, axis=1)
+
+    def _categorical(self, node: IntArray, value: FloatArray, go_left: BoolArray) -> BoolArray:
+        """``go_left`` with the categorical splits' own rule at categorical nodes."""
+        row = self.category[node]
+        code = np.trunc(np.where(np.isnan(value), -1.0, value))
+        known = (row >= 0) & (code >= 0) & (code < self.categories.shape[1])
+        member = np.zeros_like(go_left)
+        member[known] = self.categories[row[known], code[known].astype(np.int64)]
+        return np.where(row >= 0, member, go_left)
 
 
 class _Builder:
@@ -87,13 +119,15 @@ class _Builder:
             name: []
             for name in ("feature", "threshold", "left", "right", "default_left", "missing")
         }
-        self.columns.update(leaf=[], value=[])
+        self.columns.update(leaf=[], value=[], category=[])
+        self.category_sets: list[list[int]] = []
         self.depth = 0
 
     def add(self, node: dict[str, Any], depth: int) -> int:
         index = len(self.columns["leaf"])
         for values in self.columns.values():
             values.append(0)
+        self._set(index, category=-1)
         if "leaf_value" in node:
             # A leaf passes every test and points at itself, so walking past it is a no-op.
             self._set(
@@ -102,13 +136,20 @@ class _Builder:
             )  # fmt: skip
             self.depth = max(self.depth, depth)
             return index
-        if node.get("decision_type") != "<=":
+        if node.get("decision_type") == "==":
+            self.category_sets.append([int(c) for c in str(node["threshold"]).split("||")])
+            self._set(
+                index, leaf=False, value=0.0, feature=int(node["split_feature"]),
+                threshold=np.inf, category=len(self.category_sets) - 1,
+            )  # fmt: skip
+        elif node.get("decision_type") == "<=":
+            self._set(
+                index, leaf=False, value=0.0, feature=int(node["split_feature"]),
+                threshold=float(node["threshold"]), default_left=bool(node["default_left"]),
+                missing=_MISSING[str(node.get("missing_type", "None"))],
+            )  # fmt: skip
+        else:
             raise UnsupportedTreeError(f"unsupported split {node.get('decision_type')!r}")
-        self._set(
-            index, leaf=False, value=0.0, feature=int(node["split_feature"]),
-            threshold=float(node["threshold"]), default_left=bool(node["default_left"]),
-            missing=_MISSING[str(node.get("missing_type", "None"))],
-        )  # fmt: skip
         self._set(index, left=self.add(node["left_child"], depth + 1))
         self._set(index, right=self.add(node["right_child"], depth + 1))
         return index
@@ -116,6 +157,22 @@ class _Builder:
     def _set(self, index: int, **values: Any) -> None:
         for name, value in values.items():
             self.columns[name][index] = value
+
+
+def cached_ensemble(owner: Any, boosters: Sequence[Any]) -> TreeEnsemble | None:
+    """``compile_boosters(boosters)``, compiled once and kept on ``owner`` until its
+    boosters change (a refit or a load replaces the list)."""
+    compiled: tuple[tuple[Any, ...], TreeEnsemble | None] | None
+    compiled = getattr(owner, "_compiled_ensemble", None)
+    seen = () if compiled is None else compiled[0]
+    if (
+        compiled is None
+        or len(seen) != len(boosters)
+        or any(a is not b for a, b in zip(seen, boosters, strict=False))
+    ):
+        compiled = (tuple(boosters), compile_boosters(boosters))
+        owner._compiled_ensemble = compiled
+    return compiled[1]
 
 
 def compile_boosters(boosters: Sequence[Any]) -> TreeEnsemble | None:
@@ -146,4 +203,16 @@ def compile_boosters(boosters: Sequence[Any]) -> TreeEnsemble | None:
         roots=np.array(roots, dtype=np.int64),
         starts=np.array(starts, dtype=np.int64),
         depth=builder.depth,
+        children=np.column_stack([c["left"], c["right"]]).astype(np.int64).reshape(-1),
+        category=np.array(c["category"], dtype=np.int64),
+        categories=_category_table(builder.category_sets),
     )
+
+
+def _category_table(sets: list[list[int]]) -> BoolArray:
+    """(len(sets), largest category + 1) membership table of the categorical splits."""
+    width = max((max(row) + 1 for row in sets if row), default=0)
+    table = np.zeros((len(sets), width), dtype=np.bool_)
+    for row, members in enumerate(sets):
+        table[row, members] = True
+    return table

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from predictors.embedders.base import normalise
 from predictors.embedders.sentence import folder_fingerprint, minilm_path
+from predictors.embedders.wordpiece import AsciiWordPiece, is_bert_wordpiece
 
 DEFAULT_PCA_DIMS = 128
 
@@ -33,13 +34,23 @@ def distill_static(
 
 
 class StaticEmbedder:
-    """Embeds with a saved model2vec ``StaticModel`` (thread-safe, no torch)."""
+    """Embeds with a saved model2vec ``StaticModel`` (thread-safe, no torch).
+
+    Plain-ASCII texts are tokenised by ``AsciiWordPiece`` and pooled here exactly as
+    ``StaticModel.encode`` pools them (same cut, truncation, unknown-token removal,
+    float16 mean and normalisation), which is ~5x faster for one prompt; other texts, and
+    models this shortcut does not cover, go through ``StaticModel.encode``.
+    """
 
     def __init__(self, path: Path) -> None:
         from model2vec import StaticModel
 
         self.path = path
         self._model = StaticModel.from_pretrained(str(path))
+        model = self._model
+        plain = model.token_mapping is None and model.weights is None
+        plain = plain and model.embedding.dtype != np.int8 and is_bert_wordpiece(model.tokenizer)
+        self._wordpiece = AsciiWordPiece(model.tokenizer) if plain else None
 
     @property
     def id(self) -> str:
@@ -48,7 +59,39 @@ class StaticEmbedder:
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Unit-norm vectors, one per text."""
-        vectors = self._model.encode(
-            list(texts), show_progress_bar=False, use_multiprocessing=False
-        )
-        return normalise(vectors)
+        if self._wordpiece is None or not texts:
+            vectors = self._model.encode(
+                list(texts), show_progress_bar=False, use_multiprocessing=False
+            )
+            return normalise(vectors)
+        return normalise(np.vstack([self._pooled(text) for text in texts]))
+
+    def _token_ids(self, text: str) -> list[int]:
+        """``StaticModel.tokenize`` of ``text`` as ``encode`` cuts and truncates it."""
+        model, limit = self._model, self._model.max_length
+        if limit is not None:
+            text = text[: limit * model.median_token_length]
+        ids = self._wordpiece.ids(text) if self._wordpiece is not None else None
+        if ids is None:
+            return list(model.tokenize([text])[0])
+        ids = ids if limit is None else ids[:limit]
+        unknown = model.unk_token_id
+        return ids if unknown is None else [i for i in ids if i != unknown]
+
+    def _pooled(self, text: str) -> NDArray[np.floating]:
+        """(1, dim) row of ``StaticModel.encode([text])``: the same numpy operations."""
+        model = self._model
+        dtype = model.embedding.dtype
+        out = np.zeros((1, model.dim), dtype=dtype)
+        ids = self._token_ids(text)
+        if ids:
+            # ``ndarray.mean`` of float16 sums in float32, divides, and casts back; the
+            # same steps spelled out skip its generic reduction machinery (4x faster).
+            rows = model.embedding[np.array([ids], dtype=np.int64)]
+            total = rows.astype(np.float32).sum(axis=1) if dtype == np.float16 else None
+            out[[0]] = rows.mean(axis=1) if total is None else total / np.float32(len(ids))
+        if model.normalize:
+            out32 = out.astype(np.float32)
+            norm = np.linalg.norm(out32, axis=1, keepdims=True) + 1e-32
+            return (out32 / norm).astype(out.dtype)
+        return out

@@ -67,3 +67,16 @@ def test_front_matches_brute_force(rows: list[tuple[float, float, float]]) -> No
     expected = [not any(_dominates(other, row) for other in rows) for row in rows]
     assert front.tolist() == expected
     assert front.any()
+
+
+def test_front_matches_the_pairwise_definition_with_ties_and_nan() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(500):
+        m = int(rng.integers(1, 9))
+        q, c, r = (rng.choice([0.0, 0.5, 1.0, np.nan, np.inf], size=m) for _ in range(3))
+        mask = rng.random(m) < 0.8
+        weakly = (q[:, None] >= q) & (c[:, None] <= c) & (r[:, None] <= r)
+        tie = (q[:, None] == q) & (c[:, None] == c) & (r[:, None] == r)
+        dominates = weakly & ~tie & mask[:, None]
+        expected = mask & ~dominates.any(axis=0)
+        np.testing.assert_array_equal(pareto_front(q, c, r, mask=mask), expected)

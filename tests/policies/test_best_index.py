@@ -1,0 +1,23 @@
+"""``rank_one`` and ``best_index`` agree with ``rank_rows``, ties and missing values included."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from policies.choice import best_index, rank_one, rank_rows
+
+
+def test_best_index_agrees_with_the_full_ranking() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        m = int(rng.integers(1, 8))
+        # Few distinct values, so utilities and tie-break keys often tie.
+        quality = rng.choice([0.2, 0.5, 0.5, 0.9, np.nan], size=m)
+        cost = rng.choice([0.0, 1e-3, 1e-3, 2e-3, np.nan], size=m)
+        runtime = rng.choice([0.5, 1.0, 1.0, np.inf], size=m)
+        utility = quality - rng.choice([0.0, 10.0]) * cost
+        pool = rng.random(m) < 0.8
+        expected = int(rank_rows(utility, quality, cost, runtime, pool)[0])
+        assert best_index(utility, quality, cost, runtime, pool) == expected
+        ranking = rank_rows(utility[None], quality[None], cost[None], runtime[None], pool[None])
+        np.testing.assert_array_equal(rank_one(utility, quality, cost, runtime, pool), ranking[0])

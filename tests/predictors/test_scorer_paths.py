@@ -1,0 +1,35 @@
+"""One prompt at a time (the server: native single-row LightGBM calls) scores as a large
+batch (LightGBM's batch prediction, as in training and evaluation) on the shipped
+artifact, to the last bits BLAS may round differently for a 1-row and a 150-row product."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+
+from predictors.artifact import load_scorer
+from predictors.base import ModelCard
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "routerbench.jsonl.gz"
+
+
+def test_single_prompts_score_like_a_batch() -> None:
+    scorer = load_scorer()
+    prompts: dict[str, object] = {}
+    with gzip.open(DATA, "rt") as lines:
+        for line in lines:
+            prompt = json.loads(line)["prompt"]
+            prompts[json.dumps(prompt)] = prompt
+    sample = list(prompts.values())[::10][:150]
+    cards = tuple(ModelCard(name=name) for name in scorer.models)  # type: ignore[attr-defined]
+    batch = scorer.score(sample, cards)  # type: ignore[arg-type]
+    for i, prompt in enumerate(sample):
+        one = scorer.score([prompt], cards)  # type: ignore[list-item]
+        np.testing.assert_allclose(one.quality[0], batch.quality[i], rtol=1e-13, atol=0)
+        np.testing.assert_allclose(
+            one.completion_tokens[0], batch.completion_tokens[i], rtol=1e-13, atol=0
+        )
+    assert batch.source == one.source

@@ -1,0 +1,67 @@
+"""The static embedder's fast path gives model2vec's own vectors, bit for bit."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from predictors.embedders import StaticEmbedder
+from predictors.embedders.base import normalise
+from predictors.prompts import embedding_text, prompt_text
+
+ROOT = Path(__file__).resolve().parents[2]
+EMBEDDER = ROOT / "predictors" / "default_artifact" / "embedder"
+ODD_TEXTS = [
+    "", "   ", "\x7f", "\x00abc", "A" * 150, "a" * 101 + " b", "x" * 5000, "word " * 700,
+    "Hello\tWorld\r\n!!", "naïve café", "日本語のテキスト", "e\u0301", "ZZZ###qqq 3.14159",
+    "don't stop_me now-ish", "`code` {x: [1, 2]} ~/path\\to", "Zeb\x0bra\x0cfish",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def embedder() -> StaticEmbedder:
+    return StaticEmbedder(EMBEDDER)
+
+
+def _routerbench_texts() -> list[str]:
+    prompts: dict[str, object] = {}
+    with gzip.open(ROOT / "data" / "routerbench.jsonl.gz", "rt") as lines:
+        for line in lines:
+            prompt = json.loads(line)["prompt"]
+            prompts[json.dumps(prompt)] = prompt
+    return [f(p) for p in prompts.values() for f in (embedding_text, prompt_text)]  # type: ignore[arg-type]
+
+
+def _reference(embedder: StaticEmbedder, texts: list[str]) -> np.ndarray:
+    model = embedder._model
+    return normalise(model.encode(texts, show_progress_bar=False, use_multiprocessing=False))
+
+
+def test_fast_path_is_taken(embedder: StaticEmbedder) -> None:
+    assert embedder._wordpiece is not None
+    assert embedder._wordpiece.ids("Plain ASCII, please!") is not None
+    assert embedder._wordpiece.ids("naïve") is None
+    assert embedder._wordpiece.ids("bell\x07") is None
+
+
+def test_token_ids_match_the_tokenizer(embedder: StaticEmbedder) -> None:
+    tokenizer = embedder._model.tokenizer
+    texts = _routerbench_texts() + ODD_TEXTS
+    checked = 0
+    for text in texts:
+        fast = embedder._wordpiece.ids(text) if embedder._wordpiece else None
+        if fast is not None:
+            assert fast[:512] == tokenizer.encode(text, add_special_tokens=False).ids, text
+            checked += 1
+    assert checked > 0.95 * len(texts)
+
+
+def test_vectors_equal_model2vec_on_routerbench(embedder: StaticEmbedder) -> None:
+    texts = _routerbench_texts() + ODD_TEXTS
+    np.testing.assert_array_equal(embedder.embed(texts), _reference(embedder, texts))
+    for text in texts[:50] + ODD_TEXTS:  # one at a time, as the server embeds
+        np.testing.assert_array_equal(embedder.embed([text]), _reference(embedder, [text]))

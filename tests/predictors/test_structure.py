@@ -1,0 +1,52 @@
+"""The plain-ASCII structure counts equal the regular expressions they stand for."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+
+from predictors.prompts import last_user_text, prompt_text
+from predictors.structure import ascii_row, regex_row, structure_features
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "routerbench.jsonl.gz"
+EDGES = [
+    "", "def f(): return 1", "DEF x", "_function", "function_", "functions", "xfunction",
+    "return;\n", "{ \n  }\t\r\n;", "1 + 2 + 3", "1+2solve", "SOLVE it", "Solve_",
+    "\\FRAC{1}{2}", "```````", "class A:\n", "subclass B", "A) x\n(B) y\nC. z", "python3",
+    " Python ", "calculated", "equation.", "a;\x0b\n", "; \x0c", "}\x1c", "deflate def  def",
+]  # fmt: skip
+PIECES = [
+    "def ", "function", "python", "return", "class ", "solve", "Equation", "CALCULATE",
+    "\\frac", "`", ";", "{", "}", " ", "\n", "\t", "_", "x", "1", "+", "=", "A) ", "?",
+]  # fmt: skip
+
+
+def _ascii_texts() -> list[str]:
+    prompts: dict[str, object] = {}
+    with gzip.open(DATA, "rt") as lines:
+        for line in lines:
+            prompt = json.loads(line)["prompt"]
+            prompts[json.dumps(prompt)] = prompt
+    texts = [f(p) for p in prompts.values() for f in (last_user_text, prompt_text)]  # type: ignore[arg-type]
+    rng = random.Random(0)
+    fuzz = ["".join(rng.choices(PIECES, k=rng.randint(0, 15))) for _ in range(5000)]
+    return [t for t in texts + EDGES + fuzz if t.isascii()]
+
+
+def test_ascii_counts_equal_the_regexes() -> None:
+    texts = _ascii_texts()
+    assert len(texts) > 9000
+    fast = np.array([ascii_row(t) for t in texts])
+    reference = np.array([regex_row(t) for t in texts])
+    np.testing.assert_array_equal(fast, reference)
+    assert reference[:, 7].max() > 3 and reference[:, 8].max() > 3  # markers were exercised
+
+
+def test_non_ascii_text_goes_through_the_regexes() -> None:
+    text = "Résous l'équation 2 + 2 = x ; def f(): return 1\nA) oui"
+    np.testing.assert_array_equal(structure_features([text])[0], regex_row(text))
+    assert structure_features([text])[0, 5] > 0  # non-ASCII fraction
