@@ -1,7 +1,7 @@
 """Virtual keys in the router's database (SQLAlchemy 2 Core, its own ``MetaData``).
 
-The table is created with ``create_all`` when a store opens; ``METADATA`` is meant to be
-folded into the request log's Alembic chain later. The database is
+The table comes from the request log's Alembic chain (revision 0002), so opening a store
+upgrades the database to the newest revision, as the request log does. The database is
 ``PARETOROUTE_DATABASE_URL`` (default ``sqlite:///<PARETOROUTE_DATA_DIR>/paretoroute.db``).
 Calls are synchronous and short; the server runs them in a worker thread.
 """
@@ -22,13 +22,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     insert,
     select,
     update,
 )
 
 from router.auth.keys import KeyLimits, KeySpec, VirtualKey, hash_key, hint, new_key
+from router.requestlog.database import open_database
 
 METADATA = MetaData()
 
@@ -86,8 +86,7 @@ class KeyStore:
     """Create, list, find, revoke virtual keys."""
 
     def __init__(self, url: str) -> None:
-        self.engine: Engine = create_engine(url, pool_pre_ping=True)
-        METADATA.create_all(self.engine)
+        self.engine: Engine = open_database(url)
 
     def create(self, spec: KeySpec) -> tuple[VirtualKey, str]:
         """Store a new key; return it and its secret (the only time the secret exists)."""

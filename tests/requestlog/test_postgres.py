@@ -17,10 +17,10 @@ from predictors.prior import PriorScorer
 from router.app import create_app
 from router.catalog import Catalog
 from router.requestlog.database import create_log_engine, open_database
-from router.requestlog.schema import Base
 from router.settings import Settings
 from tests.requestlog.helpers import check_rows, read_rows, send_mix
 from tests.requestlog.postgres import postgres_bin, postgres_server
+from tests.requestlog.schema_models import all_models
 from tests.router.servers import FakeUpstreamState, live_server
 
 
@@ -52,7 +52,7 @@ def test_rows_and_feedback_on_postgres(
     check_rows(read_rows(engine), sent, catalog, content=True)
     with engine.connect() as connection:
         assert connection.execute(text("select version_num from alembic_version")).all() == [
-            ("0001",)
+            ("0002",)
         ]
         assert connection.execute(text("select count(*) from feedback")).scalar() == 1
 
@@ -71,7 +71,12 @@ def test_workers_starting_together_migrate_once(postgres_url: str) -> None:
         tables = connection.execute(
             text("select tablename from pg_tables where schemaname = 'public' order by 1")
         ).all()
-    assert [name for (name,) in tables] == ["alembic_version", "feedback", "requests"]
+    assert [name for (name,) in tables] == [
+        "alembic_version",
+        "feedback",
+        "paretoroute_api_keys",
+        "requests",
+    ]
 
 
 def test_json_columns_are_jsonb(postgres_url: str) -> None:
@@ -88,4 +93,4 @@ def test_json_columns_are_jsonb(postgres_url: str) -> None:
         ("preferences", "jsonb"),
     ]
     with engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(connection), all_models()) == []
