@@ -34,14 +34,13 @@ class RedisReplyError(Exception):
 LAZY_FLUSH_S = 0.002
 
 
-def _data(part: object) -> bytes:
-    if type(part) is str:
-        return part.encode()
-    return part if isinstance(part, bytes) else str(part).encode()
-
-
 def _bulks(parts: Iterable[object]) -> bytes:
-    return b"".join([b"$%d\r\n%s\r\n" % (len(data), data) for data in map(_data, parts)])
+    # One pass, no call per part: this runs for every command.
+    datas = [
+        part.encode() if type(part) is str else part if type(part) is bytes else str(part).encode()
+        for part in parts
+    ]
+    return b"".join([b"$%d\r\n%s\r\n" % (len(data), data) for data in datas])
 
 
 def encode(*parts: object) -> bytes:
