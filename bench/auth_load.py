@@ -90,14 +90,28 @@ def create_key(port: int, catalog_models: list[str]) -> str:
     return str(response.json()["key"])
 
 
-def measure(port: int, script: Path, concurrency: int, duration_s: int) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    port: int, script: Path, concurrency: int, duration_s: int, pids: tuple[int, int]
+) -> dict[str, float]:
+    """wrk's figures plus the CPU ms per request of the router and of redis-server (less
+    sensitive than latency to other work on the machine)."""
+    before = [cpu_seconds(pid) for pid in pids]
     raw = run_wrk(port, script, concurrency, duration_s)
+    router, redis = (cpu_seconds(pid) - was for pid, was in zip(pids, before, strict=True))
     return {
         "rps": raw["requests"] / (raw["duration_us"] / 1e6),
         "p50": raw["p50_us"] / 1000,
         "p99": raw["p99_us"] / 1000,
         "errors": raw["errors"],
         "requests": raw["requests"],
+        "cpu": router * 1000 / max(raw["requests"], 1),
+        "redis_cpu": redis * 1000 / max(raw["requests"], 1),
     }
 
 
@@ -109,7 +123,7 @@ def report(concurrency: int, runs: dict[tuple[str, str], dict[str, float]]) -> l
     lines = [
         f"concurrency {concurrency} (load average {os.getloadavg()[0]:.1f}):",
         f"  {'limits':22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}"
-        f"{'p50 added':>11}{'per req':>9}",
+        f"{'p50 added':>11}{'per req':>9}{'cpu/req':>9}{'redis':>7}",
     ]
     for (tree, name), r in runs.items():
         added = r["p50"] - off[tree]["p50"]
@@ -118,13 +132,16 @@ def report(concurrency: int, runs: dict[tuple[str, str], dict[str, float]]) -> l
         lines.append(
             f"  {label:22}{r['rps']:>8.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
             f"{r['errors']:>8.0f}{r['requests']:>10.0f}{added:>+11.3f}{per_request:>+9.3f}"
+            f"{r['cpu']:>9.3f}{r['redis_cpu']:>7.3f}"
         )
     return lines
 
 
 def combine(rounds: list[dict[str, float]]) -> dict[str, float]:
-    """Median p50/p99 and mean req/s over rounds; errors and requests summed."""
+    """Median p50/p99/CPU and mean req/s over rounds; errors and requests summed."""
     return {
+        "cpu": statistics.median(r["cpu"] for r in rounds),
+        "redis_cpu": statistics.median(r["redis_cpu"] for r in rounds),
         "rps": statistics.fmean(r["rps"] for r in rounds),
         "p50": statistics.median(r["p50"] for r in rounds),
         "p99": statistics.median(r["p99"] for r in rounds),
@@ -184,13 +201,15 @@ def run(duration_s: int, baseline: Path | None = None, rounds: int = 1) -> list[
                 run_wrk(port, script, 8, 1)  # warm-up
             lines = [
                 f"model {NAMED_MODEL!r}; 'p50 added' = p50 - p50 off; "
-                "'per req' = 1/rps - 1/rps off (ms of one saturated worker)"
+                "'per req' = 1/rps - 1/rps off (ms of one saturated worker); "
+                "'cpu/req', 'redis' = CPU ms per request of the router, of redis-server"
             ]
             for concurrency, seconds in ((64, duration_s), (1, max(2, duration_s // 2))):
                 seen: dict[tuple[str, str], list[dict[str, float]]] = {k: [] for k in ports}
                 for _ in range(rounds):  # old and new alternate within each round
                     for target, port in ports.items():
-                        seen[target].append(measure(port, script, concurrency, seconds))
+                        pids = (procs.children[f"router-{target[0]}-{target[1]}"].pid, redis.pid)
+                        seen[target].append(measure(port, script, concurrency, seconds, pids))
                 lines += report(concurrency, {k: combine(v) for k, v in seen.items()})
             return lines
         finally:
