@@ -156,7 +156,12 @@ def checkout_command(command: list[str], checkout: Path) -> list[str]:
     return [command[0], "-c", code, *command[3:]]
 
 
-def run(duration_s: int, baseline: Path | None = None, rounds: int = 1) -> list[str]:
+def run(
+    duration_s: int,
+    baseline: Path | None = None,
+    rounds: int = 1,
+    concurrencies: tuple[int, ...] = (64, 1),
+) -> list[str]:
     import yaml
 
     trees = {"": ROOT} if baseline is None else {"old": baseline, "new": ROOT}
@@ -204,7 +209,8 @@ def run(duration_s: int, baseline: Path | None = None, rounds: int = 1) -> list[
                 "'per req' = 1/rps - 1/rps off (ms of one saturated worker); "
                 "'cpu/req', 'redis' = CPU ms per request of the router, of redis-server"
             ]
-            for concurrency, seconds in ((64, duration_s), (1, max(2, duration_s // 2))):
+            for concurrency in concurrencies:
+                seconds = duration_s if concurrency > 1 else max(2, duration_s // 2)
                 seen: dict[tuple[str, str], list[dict[str, float]]] = {k: [] for k in ports}
                 for _ in range(rounds):  # old and new alternate within each round
                     for target, port in ports.items():
@@ -222,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per c=64 wrk run")
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     parser.add_argument("--rounds", type=int, default=1, help="runs per router, alternated")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 1])
     args = parser.parse_args(argv)
-    for line in run(args.duration, args.baseline, args.rounds):
+    for line in run(args.duration, args.baseline, args.rounds, tuple(args.concurrency)):
         print(line)
     return 0
 

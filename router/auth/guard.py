@@ -1,9 +1,11 @@
 """``CallerGuard``: pure-ASGI middleware that authenticates and limits callers.
 
 For the guarded paths it answers 401 (no/wrong key) before reading the body, counts the
-request against request/token/parallel limits (429 + ``retry-after``), makes the
-request's account current for the rest of the path (the planner reads it to apply a
-key's allowed models and profiles: ``router.auth.allowlist``), and settles it (realized cost,
+request against request/token/parallel limits (429 + ``retry-after``; against Redis a
+generation request's checks wait to leave with its budget hold, one round trip, see
+``router.auth.enforce``), makes the request's account current for the rest of the path
+(the planner reads it to apply a key's allowed models and profiles:
+``router.auth.allowlist``), and settles it (realized cost,
 tokens, parallel slot), issuing the charges before the response's last byte is sent so a
 caller's next request sees them, without the response waiting on them.
 """
