@@ -41,6 +41,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+from limits_path import cpu_seconds  # noqa: E402
 from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     NAMED_MODEL,
     PROXY_KEY,
@@ -88,12 +89,6 @@ def create_key(port: int, catalog_models: list[str]) -> str:
     )
     response.raise_for_status()
     return str(response.json()["key"])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(
