@@ -5,14 +5,13 @@ request against request/token/parallel limits (429 + ``retry-after``; against Re
 generation request's checks wait to leave with its budget hold, one round trip, see
 ``router.auth.enforce``), makes the request's account current for the rest of the path
 (the planner reads it to apply a key's allowed models and profiles:
-``router.auth.allowlist``), and settles it (realized cost,
-tokens, parallel slot), issuing the charges before the response's last byte is sent so a
-caller's next request sees them, without the response waiting on them.
+``router.auth.allowlist``), and settles it (realized cost, tokens, parallel slot),
+issuing the charges before the response's last byte is sent so a caller's next request
+sees them, without the response waiting on them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
