@@ -5,7 +5,8 @@ spends ~0.2 ms of CPU on each, this one ~0.03 ms. Every call writes its command 
 waits for its reply in order on one connection (concurrent calls are pipelined, and those
 issued in the same loop iteration are written together; a call that is not ``urgent``
 waits up to ``LAZY_FLUSH_S`` to leave with the next one, saving a write and a wake-up of
-the server, and always before any later call). A broken
+the server, and always before any later call). Replies are parsed as they arrive
+(``parse_reply`` in the protocol's ``data_received``; no reader task). A broken
 connection fails the calls in flight with ``RedisUnavailableError`` and is reopened on the next
 call. Scripts run by ``EVALSHA``, loaded on first use and again after ``NOSCRIPT``.
 URLs: ``redis://[[user]:password@]host[:port][/db]`` (no TLS).
@@ -14,11 +15,10 @@ URLs: ``redis://[[user]:password@]host[:port][/db]`` (no TLS).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 
@@ -69,35 +69,92 @@ async def read_reply(reader: asyncio.StreamReader) -> Any:
     raise RedisUnavailableError(f"unexpected reply from Redis: {line[:40]!r}")
 
 
-class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.writer = writer
+def parse_reply(buffer: bytes | bytearray, start: int = 0) -> tuple[Any, int] | None:
+    """The RESP2 reply at ``buffer[start:]`` (as ``read_reply`` returns it) and where it
+    ends, or None while it is incomplete."""
+    end = buffer.find(b"\r\n", start)
+    if end < 0:
+        return None
+    kind, rest, after = buffer[start], bytes(buffer[start + 1 : end]), end + 2
+    if kind == 0x2B:  # +
+        return rest.decode(), after
+    if kind == 0x3A:  # :
+        return int(rest), after
+    if kind == 0x24:  # $
+        size = int(rest)
+        if size < 0:
+            return None, after
+        if len(buffer) < after + size + 2:
+            return None
+        return bytes(buffer[after : after + size]).decode(), after + size + 2
+    if kind == 0x2A:  # *
+        return _parse_array(buffer, int(rest), after)
+    if kind == 0x2D:  # -
+        return RedisReplyError(rest.decode(errors="replace")), after
+    raise RedisUnavailableError(f"unexpected reply from Redis: {bytes(buffer[start:end])[:40]!r}")
+
+
+def _parse_array(buffer: bytes | bytearray, count: int, start: int) -> tuple[Any, int] | None:
+    if count < 0:
+        return None, start
+    items = []
+    for _ in range(count):
+        parsed = parse_reply(buffer, start)
+        if parsed is None:
+            return None
+        item, start = parsed
+        items.append(item)
+    return items, start
+
+
+class _Connection(asyncio.Protocol):
+    """One connection: replies are parsed as they arrive (no reader task) and answer the
+    oldest waiting call."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
         self.waiting: deque[asyncio.Future[Any]] = deque()
-        self.reader_task = asyncio.create_task(self._read(reader))
+        self._buffer = bytearray()
+        self._lost = False
         self._outgoing: list[bytes] = []
         self._flush_soon = False
         self._flush_later: asyncio.TimerHandle | None = None
 
-    async def _read(self, reader: asyncio.StreamReader) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        buffer, start = self._buffer, 0
+        buffer += data
         try:
-            while True:
-                reply = await read_reply(reader)
+            while start < len(buffer):
+                parsed = parse_reply(buffer, start)
+                if parsed is None:
+                    break
+                reply, start = parsed
                 future = self.waiting.popleft()
                 if not future.done():
                     future.set_result(reply)
-        except (OSError, EOFError, RedisUnavailableError, IndexError, ValueError) as error:
+        except (RedisUnavailableError, IndexError, ValueError) as error:
             self.fail(RedisUnavailableError(f"Redis connection lost: {error!r}"))
+            return
+        del buffer[:start]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.fail(RedisUnavailableError(f"Redis connection lost: {exc!r}"))
 
     def fail(self, error: Exception) -> None:
+        self._lost = True
         while self.waiting:
             future = self.waiting.popleft()
             if not future.done():
                 future.set_exception(error)
-        self.writer.close()
+        if self.transport is not None:
+            self.transport.close()
 
     @property
     def broken(self) -> bool:
-        return self.reader_task.done() or self.writer.is_closing()
+        return self._lost or self.transport is None or self.transport.is_closing()
 
     def send(self, command: bytes, urgent: bool = True) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
@@ -121,8 +178,8 @@ class _Connection:
         if not self._outgoing:
             return
         data, self._outgoing = b"".join(self._outgoing), []
-        if not self.writer.is_closing():
-            self.writer.write(data)
+        if self.transport is not None and not self.broken:
+            self.transport.write(data)
 
 
 class RespClient:
@@ -148,12 +205,12 @@ class RespClient:
     async def _open(self) -> _Connection:
         try:
             async with asyncio.timeout(self._connect_timeout_s):
-                reader, writer = await asyncio.open_connection(self._host, self._port)
+                loop = asyncio.get_running_loop()
+                _, connection = await loop.create_connection(_Connection, self._host, self._port)
         except (OSError, TimeoutError) as error:
             raise RedisUnavailableError(
                 f"cannot connect to Redis at {self._host}:{self._port}: {error!r}"
             ) from None
-        connection = _Connection(reader, writer)
         setup = []
         if self._password is not None:
             auth = [self._username, self._password] if self._username else [self._password]
@@ -215,6 +272,3 @@ class RespClient:
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.fail(RedisUnavailableError("client closed"))
-            connection.reader_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await connection.reader_task
