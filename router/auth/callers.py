@@ -35,7 +35,8 @@ class Callers:
             await self.limits.reserve(account, predicted_cost_usd)
 
     async def aclose(self) -> None:
-        """Close the backend and the key database."""
+        """Finish the settlements in flight, close the backend and the key database."""
+        await self.limits.drain()
         await self.backend.aclose()
         if self.store is not None:
             self.store.close()

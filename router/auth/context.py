@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from router.auth.keys import VirtualKey
+from router.limits.admission import Admission
 
 CallerKind = Literal["anonymous", "master", "key"]
 
@@ -48,6 +49,8 @@ class RequestAccount:
     recorded: bool = False
     #: The response status once it started (0 before).
     status: int = 0
+    #: Checks waiting to leave with the budget hold (against a remote backend).
+    admission: Admission | None = None
 
     def charge_usd(self) -> float:
         """What the caller pays: the realized cost, or, for a 200 whose usage was never

@@ -1,8 +1,10 @@
 """Caller limits on the request path: requests/tokens per minute, parallel slots, budgets.
 
 ``admit`` runs before the body is read, ``reserve`` once the plan's predicted cost is
-known, ``settle`` as the response ends (before its last byte is sent). All state is in the backend
-(``router.limits``), so replicas sharing Redis enforce one limit together.
+known (against Redis the two are one Lua script, run at ``reserve``), ``settle`` as the
+response ends (issued before its last byte is sent, awaited off the response path). All
+state is in the backend (``router.limits``), so replicas sharing Redis enforce one limit
+together.
 """
 
 from __future__ import annotations
@@ -10,21 +12,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from router.auth.context import RequestAccount
 from router.auth.keys import KeyLimits
-from router.errors import BudgetExceededError, OverloadedError, RateLimitError
+from router.errors import BudgetExceededError, OverloadedError, RateLimitError, RouterError
+from router.limits.admission import (
+    ALLOWED,
+    Admission,
+    AdmissionVerdict,
+    BudgetCharge,
+    BudgetHold,
+    RateCheck,
+    Settlement,
+    SlotClaim,
+    SlotRelease,
+    TokenCharge,
+    TokenCheck,
+)
 from router.limits.failsafe import Failsafe
-from router.limits.protocols import BudgetPeriod, BudgetVerdict, StateBackend, WindowVerdict
+from router.limits.protocols import BudgetPeriod, StateBackend
 from router.metrics import RouterMetrics
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MINUTE = 60.0
-_ALLOW = WindowVerdict(True)
 _ADJECTIVE = {"day": "daily", "month": "monthly"}
 
 
@@ -51,7 +65,13 @@ def seconds_until_reset(period: str, now: datetime) -> float:
 
 
 class CallerLimits:
-    """Checks and charges one caller's limits against a shared-state backend."""
+    """Checks and charges one caller's limits against a shared-state backend.
+
+    Against a remote backend (``failsafe`` set) a generation request's admission waits
+    for its budget hold, so both leave in one call (one round trip before the answer);
+    in-process it runs before the body is read. Settlements run off the response path
+    (``settle_soon``) and ``drain`` waits for them at shutdown.
+    """
 
     def __init__(
         self,
@@ -69,135 +89,160 @@ class CallerLimits:
         self.global_rpm = global_rpm
         self.slot_ttl_s = slot_ttl_s
         self._now = clock
+        self._settling: set[asyncio.Future[None]] = set()
 
-    async def _all(self, calls: Sequence[Awaitable[Any]]) -> list[Any]:
-        """Outcomes (results or exceptions) of ``calls``: concurrently against a remote
-        backend (their round trips overlap), one after the other in-process (no task
-        per call)."""
-        if self.failsafe is not None and len(calls) > 1:
-            return list(await asyncio.gather(*calls, return_exceptions=True))
-        outcomes: list[Any] = []
-        for call in calls:
-            try:
-                outcomes.append(await call)
-            except Exception as error:
-                outcomes.append(error)
-        return outcomes
-
-    async def run(self, mechanism: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
+    async def run(
+        self, mechanism: str | tuple[str, ...], call: Callable[[], Awaitable[T]], fallback: T
+    ) -> T:
         """``await call()`` under the backend's failure policy for ``mechanism`` (``rate``,
-        ``parallel``, ``budget``, ``state``); in-process it just awaits."""
+        ``parallel``, ``budget``, ``state``, or several); in-process it just awaits."""
         if self.failsafe is None:
             return await call()
         return await self.failsafe.run(mechanism, call, fallback)
+
+    def _admission(self, account: RequestAccount, generation: bool) -> Admission:
+        rates = []
+        if self.global_rpm is not None:
+            member = os.urandom(8).hex()
+            rates.append(RateCheck("global", self.global_rpm, MINUTE, member, "global_rpm"))
+        key = account.caller.key
+        if key is None:
+            return Admission(tuple(rates))
+        owner, limits = account.caller.owner, key.limits
+        if limits.rpm is not None:
+            rates.append(RateCheck(owner, limits.rpm, MINUTE, os.urandom(8).hex(), "rpm"))
+        if not generation:
+            return Admission(tuple(rates))
+        tokens = TokenCheck(owner, limits.tpm, MINUTE) if limits.tpm is not None else None
+        slot = None
+        if limits.max_parallel is not None:
+            slot = SlotClaim(owner, account.request_id, limits.max_parallel, self.slot_ttl_s)
+        return Admission(tuple(rates), tokens, slot)
+
+    async def admit(self, account: RequestAccount, generation: bool) -> None:
+        """Count the request against the global and the key's request, token and parallel
+        limits; raise 429 with ``retry-after`` over any of them, holding nothing. Against
+        a remote backend a generation request's checks wait for ``reserve``."""
+        admission = self._admission(account, generation)
+        if generation and self.failsafe is not None:
+            account.admission = admission
+            return
+        await self._check(account, admission, None)
+
+    async def reserve(self, account: RequestAccount, predicted_cost_usd: float) -> None:
+        """Hold the predicted cost against the key's budgets (with the admission checks
+        still pending); 429 ``budget_exceeded`` if the budget is spent or the prediction
+        does not fit what is left."""
+        admission, account.admission = account.admission or Admission(), None
+        key, now = account.caller.key, self._now()
+        periods = budget_periods(key.limits, now) if key is not None else []
+        if periods:
+            amount = max(predicted_cost_usd, 0.0)
+            hold = BudgetHold(
+                account.caller.owner, periods, amount, account.request_id, self.slot_ttl_s
+            )
+            admission = admission.with_budget(hold)
+        await self._check(account, admission, now)
+
+    async def _check(
+        self, account: RequestAccount, admission: Admission, now: datetime | None
+    ) -> None:
+        if not admission:
+            return
+        admissions = self.backend.admissions
+        verdict = await self.run(admission.mechanisms, lambda: admissions.admit(admission), ALLOWED)
+        if not verdict.allowed:
+            raise self._refusal(admission, verdict, now or self._now())
+        if admission.slot is not None:
+            account.slot_key = admission.slot.key
+        if admission.budget is not None:
+            account.hold, account.held_usd = admission.budget.hold, admission.budget.amount_usd
+
+    def _refusal(
+        self, admission: Admission, verdict: AdmissionVerdict, now: datetime
+    ) -> RouterError:
+        if verdict.refused == "rate":
+            check = admission.rates[verdict.rate_index - 1]
+            message = f"Rate limit reached: {check.limit} requests per minute."
+            return self._refuse(check.reason, message, verdict.retry_after_s)
+        if verdict.refused == "tokens" and admission.tokens is not None:
+            message = f"Rate limit reached: {admission.tokens.limit} tokens per minute."
+            return self._refuse("tpm", message, 1.0)
+        if verdict.refused == "slot" and admission.slot is not None:
+            message = f"Too many parallel requests: at most {admission.slot.limit} at a time."
+            return self._refuse("parallel", message, 1.0)
+        return self._over_budget(admission, verdict, now)
 
     def _refuse(self, reason: str, message: str, retry_after_s: float) -> RateLimitError:
         self.metrics.limit_rejections.labels(reason).inc()
         return RateLimitError(message, retry_after_s=max(retry_after_s, 0.001))
 
-    async def _requests(self, owner: str, limit: int, reason: str) -> None:
-        member = os.urandom(8).hex()
-        windows = self.backend.windows
-        verdict = await self.run("rate", lambda: windows.hit(owner, limit, MINUTE, member), _ALLOW)
-        if not verdict.allowed:
-            raise self._refuse(
-                reason, f"Rate limit reached: {limit} requests per minute.", verdict.retry_after_s
-            )
-
-    async def _tokens(self, owner: str, limit: int) -> None:
-        windows = self.backend.windows
-        used = await self.run("rate", lambda: windows.total(owner, MINUTE), 0.0)
-        if used >= limit:
-            raise self._refuse("tpm", f"Rate limit reached: {limit} tokens per minute.", 1.0)
-
-    async def _slot(self, account: RequestAccount, limit: int) -> None:
-        semaphores, owner = self.backend.semaphores, account.caller.owner
-        holder = account.request_id
-        taken = await self.run(
-            "parallel", lambda: semaphores.acquire(owner, holder, limit, self.slot_ttl_s), True
-        )
-        if not taken:
-            raise self._refuse(
-                "parallel", f"Too many parallel requests: at most {limit} at a time.", 1.0
-            )
-        account.slot_key = owner
-
-    async def admit(self, account: RequestAccount, generation: bool) -> None:
-        """Count the request against the global and the key's request, token and parallel
-        limits (concurrently: one round trip's latency); raise 429 with ``retry-after``
-        over any of them, holding nothing."""
-        checks = []
-        if self.global_rpm is not None:
-            checks.append(self._requests("global", self.global_rpm, "global_rpm"))
-        key = account.caller.key
-        if key is not None:
-            owner, limits = account.caller.owner, key.limits
-            if limits.rpm is not None:
-                checks.append(self._requests(owner, limits.rpm, "rpm"))
-            if generation and limits.tpm is not None:
-                checks.append(self._tokens(owner, limits.tpm))
-            if generation and limits.max_parallel is not None:
-                checks.append(self._slot(account, limits.max_parallel))
-        failures = [
-            outcome for outcome in await self._all(checks) if isinstance(outcome, BaseException)
-        ]
-        if failures:
-            await self.settle(account)  # gives back a slot taken by a passing check
-            raise failures[0]
-
-    async def reserve(self, account: RequestAccount, predicted_cost_usd: float) -> None:
-        """Hold the predicted cost against the key's budgets; 429 ``budget_exceeded`` if the
-        budget is spent or the prediction does not fit what is left."""
-        key = account.caller.key
-        if key is None:
-            return
-        now = self._now()
-        periods = budget_periods(key.limits, now)
-        if not periods:
-            return
-        budgets, owner, hold = self.backend.budgets, account.caller.owner, account.request_id
-        amount = max(predicted_cost_usd, 0.0)
-        verdict = await self.run(
-            "budget",
-            lambda: budgets.reserve(owner, periods, amount, hold, self.slot_ttl_s),
-            BudgetVerdict(True),
-        )
-        if verdict.allowed:
-            account.hold, account.held_usd = hold, amount
-            return
+    def _over_budget(
+        self, admission: Admission, verdict: AdmissionVerdict, now: datetime
+    ) -> BudgetExceededError:
+        amount = admission.budget.amount_usd if admission.budget is not None else 0.0
         kind = verdict.period.split(":", 1)[0]
         self.metrics.limit_rejections.labels(f"budget_{kind}").inc()
-        raise BudgetExceededError(
+        return BudgetExceededError(
             f"Budget exceeded: this key's {_ADJECTIVE[kind]} USD budget has "
             f"{verdict.remaining_usd:.6f} left and this request is predicted to cost "
             f"{amount:.6f}.",
             retry_after_s=seconds_until_reset(verdict.period, now),
         )
 
-    async def settle(self, account: RequestAccount) -> None:
-        """Charge the realized cost and tokens, release the slot (as the response ends)."""
+    def _settlement(self, account: RequestAccount) -> Settlement:
         key = account.caller.key
         if key is None:
-            return
-        owner, calls = account.caller.owner, []
-        periods = budget_periods(key.limits, self._now())
-        cost = account.charge_usd()
+            return Settlement()
+        owner, periods = account.caller.owner, budget_periods(key.limits, self._now())
+        cost, budget, tokens, slot = account.charge_usd(), None, None, None
         if periods and (account.hold is not None or cost > 0):
-            budgets, hold = self.backend.budgets, account.hold
-            calls.append(
-                self.run("budget", lambda: budgets.settle(owner, periods, hold, cost), None)
-            )
+            budget = BudgetCharge(owner, periods, account.hold, cost)
         if key.limits.tpm is not None and account.tokens:
-            windows, tokens = self.backend.windows, float(account.tokens)
-            calls.append(self.run("rate", lambda: windows.add(owner, tokens, MINUTE), None))
+            tokens = TokenCharge(owner, float(account.tokens), MINUTE)
         if account.slot_key is not None:
-            semaphores, holder = self.backend.semaphores, account.request_id
-            calls.append(self.run("parallel", lambda: semaphores.release(owner, holder), None))
+            slot = SlotRelease(account.slot_key, account.request_id)
+        return Settlement(budget, tokens, slot)
+
+    async def settle(self, account: RequestAccount) -> None:
+        """Charge the realized cost and tokens, release the slot (as the response ends).
+        A request refused or failed before its hold still counts in the request windows."""
+        pending, account.admission = account.admission, None
+        if pending is not None and pending.rates:
+            await self._quietly(Admission(pending.rates))
+        settlement = self._settlement(account)
+        if settlement:
+            await self._quietly(settlement)
+
+    async def _quietly(self, change: Admission | Settlement) -> None:
         # After the response: a backend failure here is counted and logged by the
         # failsafe, never raised (a fail-closed policy applies to the next request).
-        for outcome in await self._all(calls):
-            if isinstance(outcome, Exception) and not isinstance(outcome, OverloadedError):
-                logger.warning("settling a request's limits failed: %r", outcome)
+        admissions = self.backend.admissions
+
+        async def call() -> None:
+            if isinstance(change, Admission):
+                await admissions.admit(change)
+            else:
+                await admissions.settle(change)
+
+        try:
+            await self.run(change.mechanisms, call, None)
+        except OverloadedError:
+            pass
+        except Exception as error:
+            logger.warning("settling a request's limits failed: %r", error)
+
+    def settle_soon(self, account: RequestAccount) -> None:
+        """``settle`` in the background: issued now (so this process's next call to the
+        backend queues behind it), awaited by nobody on the response path."""
+        task = asyncio.ensure_future(self.settle(account))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def drain(self, timeout_s: float = 5.0) -> None:
+        """Wait (up to ``timeout_s``) for the settlements still in flight."""
+        if self._settling:
+            await asyncio.wait(set(self._settling), timeout=timeout_s)
 
     async def spent(self, owner: str, limits: KeyLimits) -> dict[str, float]:
         """USD spent per current period, for the admin API."""

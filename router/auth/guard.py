@@ -1,16 +1,17 @@
 """``CallerGuard``: pure-ASGI middleware that authenticates and limits callers.
 
 For the guarded paths it answers 401 (no/wrong key) before reading the body, counts the
-request against request/token/parallel limits (429 + ``retry-after``), makes the
-request's account current for the rest of the path (the planner reads it to apply a
-key's allowed models and profiles: ``router.auth.allowlist``), and settles it (realized cost,
-tokens, parallel slot), issuing the charges before the response's last byte is sent so a
-caller's next request sees them without waiting on them.
+request against request/token/parallel limits (429 + ``retry-after``; against Redis a
+generation request's checks wait to leave with its budget hold, one round trip, see
+``router.auth.enforce``), makes the request's account current for the rest of the path
+(the planner reads it to apply a key's allowed models and profiles:
+``router.auth.allowlist``), and settles it (realized cost, tokens, parallel slot),
+issuing the charges before the response's last byte is sent so a caller's next request
+sees them, without the response waiting on them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
@@ -60,13 +61,13 @@ class CallerGuard:
             await error_response(error, Request(scope))(scope, receive, send)
             return
         token = bind(account)
-        settling: asyncio.Future[None] | None = None
+        limits, settled = services.callers.limits, False
 
-        def settle() -> asyncio.Future[None]:
-            nonlocal settling
-            if settling is None:
-                settling = asyncio.ensure_future(services.callers.limits.settle(account))
-            return settling
+        def settle() -> None:
+            nonlocal settled
+            if not settled:
+                settled = True
+                limits.settle_soon(account)
 
         async def settling_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -75,7 +76,7 @@ class CallerGuard:
                     services.metrics.auth_failures.labels("model").inc()
             elif message["type"] == "http.response.body" and not message.get("more_body"):
                 # Issue the charges before the last byte leaves: this process's next
-                # Redis call queues behind them, so the caller's next request sees them.
+                # backend call queues behind them, so the caller's next request sees them.
                 settle()
             await send(message)
 
@@ -83,4 +84,4 @@ class CallerGuard:
             await self.app(scope, receive, settling_send)
         finally:
             unbind(token)
-            await asyncio.shield(settle())
+            settle()

@@ -13,6 +13,9 @@ implementation for one node (``memory``) and a Redis one for several replicas
 - ``SharedState``: a generic key/value + counter store with expiry, for other replicated
   state (the failover circuit breaker's per-model states).
 
+``admission`` bundles what one request needs into one call each way (``Admission`` before
+it is served, ``Settlement`` as it ends): one Lua script, one round trip, against Redis.
+
 ``failsafe.Failsafe`` wraps a backend call with a short timeout and applies the
 per-mechanism failure policy when Redis is down (fail open or closed, a metric, a log line).
 ``server`` holds the HTTP-level limits: header and body read timeouts and the

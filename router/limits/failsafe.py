@@ -54,34 +54,40 @@ class Failsafe:
         """Whether the backend is in its back-off window after an error."""
         return self._clock() < self._down_until
 
-    async def run(self, mechanism: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
-        """``await call()``, or the mechanism's failure policy when the backend is down."""
+    async def run(
+        self, mechanism: str | tuple[str, ...], call: Callable[[], Awaitable[T]], fallback: T
+    ) -> T:
+        """``await call()``, or the failure policy when the backend is down; a call that
+        serves several mechanisms at once fails ``closed`` if any of them does."""
+        mechanisms = (mechanism,) if isinstance(mechanism, str) else mechanism
         if self.down:
-            return self._fail(mechanism, fallback)
+            return self._fail(mechanisms, fallback)
         try:
             async with asyncio.timeout(self.timeout_s):
                 return await call()
         except TimeoutError:
-            return self._fail(mechanism, fallback)
+            return self._fail(mechanisms, fallback)
         except self._errors as error:
             if not self.down:
                 logger.warning(
                     "shared state backend unavailable (%s: %s); %s fails %s for %.1fs",
                     type(error).__name__,
                     str(error)[:200],
-                    mechanism,
-                    self.policies.get(mechanism, "open"),
+                    "/".join(mechanisms),
+                    "/".join(self.policies.get(m, "open") for m in mechanisms),
                     self.retry_s,
                 )
             self._down_until = self._clock() + self.retry_s
-            return self._fail(mechanism, fallback)
+            return self._fail(mechanisms, fallback)
 
-    def _fail(self, mechanism: str, fallback: T) -> T:
-        self._on_error(mechanism)
-        if self.policies.get(mechanism, "open") == "closed":
-            raise OverloadedError(
-                f"The router cannot check its {mechanism} limits right now; try again shortly.",
-                code="limits_unavailable",
-                retry_after_s=max(self.retry_s, 1.0),
-            )
+    def _fail(self, mechanisms: tuple[str, ...], fallback: T) -> T:
+        for mechanism in mechanisms:
+            self._on_error(mechanism)
+        for mechanism in mechanisms:
+            if self.policies.get(mechanism, "open") == "closed":
+                raise OverloadedError(
+                    f"The router cannot check its {mechanism} limits right now; try again shortly.",
+                    code="limits_unavailable",
+                    retry_after_s=max(self.retry_s, 1.0),
+                )
         return fallback

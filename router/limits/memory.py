@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from router.limits.admission import Admission, AdmissionVerdict, Settlement
 from router.limits.protocols import BudgetPeriod, BudgetVerdict, WindowVerdict
 
 Clock = Callable[[], float]
@@ -165,6 +166,59 @@ class MemoryState:
         self._values.pop(key, None)
 
 
+class MemoryAdmissions:
+    """Whole-request admission from the parts above; atomic because nothing awaits."""
+
+    def __init__(
+        self, windows: MemoryWindows, semaphores: MemorySemaphores, budgets: MemoryBudgets
+    ) -> None:
+        self._windows = windows
+        self._semaphores = semaphores
+        self._budgets = budgets
+
+    async def _rates(self, admission: Admission) -> AdmissionVerdict | None:
+        refusal = None
+        for index, check in enumerate(admission.rates, 1):
+            hit = await self._windows.hit(check.key, check.limit, check.window_s, check.member)
+            if not hit.allowed and refusal is None:
+                refusal = AdmissionVerdict("rate", index, hit.retry_after_s)
+        tokens = admission.tokens
+        if refusal is not None or tokens is None:
+            return refusal
+        used = await self._windows.total(tokens.key, tokens.window_s)
+        return AdmissionVerdict("tokens") if used >= tokens.limit else None
+
+    async def admit(self, admission: Admission) -> AdmissionVerdict:
+        refusal = await self._rates(admission)
+        if refusal is not None:
+            return refusal
+        slot, budget = admission.slot, admission.budget
+        if slot is not None and not await self._semaphores.acquire(
+            slot.key, slot.holder, slot.limit, slot.ttl_s
+        ):
+            return AdmissionVerdict("slot")
+        if budget is not None:
+            held = await self._budgets.reserve(
+                budget.key, budget.periods, budget.amount_usd, budget.hold, budget.ttl_s
+            )
+            if not held.allowed:
+                if slot is not None:
+                    await self._semaphores.release(slot.key, slot.holder)
+                return AdmissionVerdict(
+                    "budget", period=held.period, remaining_usd=held.remaining_usd
+                )
+        return AdmissionVerdict()
+
+    async def settle(self, settlement: Settlement) -> None:
+        budget, tokens, slot = settlement.budget, settlement.tokens, settlement.slot
+        if budget is not None:
+            await self._budgets.settle(budget.key, budget.periods, budget.hold, budget.amount_usd)
+        if tokens is not None:
+            await self._windows.add(tokens.key, tokens.amount, tokens.window_s)
+        if slot is not None:
+            await self._semaphores.release(slot.key, slot.holder)
+
+
 class MemoryBackend:
     """Every mechanism in this process."""
 
@@ -175,6 +229,7 @@ class MemoryBackend:
         self.semaphores = MemorySemaphores(clock)
         self.budgets = MemoryBudgets(clock)
         self.state = MemoryState(clock)
+        self.admissions = MemoryAdmissions(self.windows, self.semaphores, self.budgets)
 
     async def aclose(self) -> None:
         """Nothing to release."""

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from router.limits.admission import Admissions
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,11 @@ class StateBackend(Protocol):
     @property
     def state(self) -> SharedState:
         """Generic key/value and counters."""
+        ...
+
+    @property
+    def admissions(self) -> Admissions:
+        """Whole-request admission and settlement, one call each."""
         ...
 
     async def aclose(self) -> None:

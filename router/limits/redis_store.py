@@ -8,8 +8,10 @@ caller's key. One Redis instance (scripts build bucket keys themselves, so not C
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from router.limits import lua
+from router.limits.admission import Admission, AdmissionVerdict, Settlement
 from router.limits.protocols import BudgetPeriod, BudgetVerdict, WindowVerdict
 from router.limits.resp import RespClient
 
@@ -133,6 +135,79 @@ class RedisState:
         await self._client.call("DEL", f"{PREFIX}state:{key}")
 
 
+class RedisAdmissions:
+    """A whole admission in one ``lua.ADMIT`` call, a settlement in one ``lua.SETTLE``."""
+
+    def __init__(self, client: RespClient) -> None:
+        self._client = client
+        #: hold id → sorted-set member ("hold|amount"); the process that holds settles.
+        self._members: dict[str, str] = {}
+
+    async def admit(self, admission: Admission) -> AdmissionVerdict:
+        keys: list[str] = [f"{PREFIX}rate:{check.key}" for check in admission.rates]
+        args: list[object] = [len(admission.rates)]
+        for check in admission.rates:
+            args += [check.limit, _ms(check.window_s), check.member]
+        tokens, slot, budget = admission.tokens, admission.slot, admission.budget
+        args.append(int(tokens is not None))
+        if tokens is not None:
+            keys.append(f"{PREFIX}tokens:{tokens.key}")
+            args += [tokens.limit, _ms(tokens.window_s)]
+        args.append(int(slot is not None))
+        if slot is not None:
+            keys.append(f"{PREFIX}slots:{slot.key}")
+            args += [slot.limit, slot.holder, _ms(slot.ttl_s)]
+        args.append(int(budget is not None))
+        member = ""
+        if budget is not None:
+            member = f"{budget.hold}|{budget.amount_usd!r}"
+            keys.append(f"{PREFIX}holds:{budget.key}")
+            args += [repr(budget.amount_usd), member, _ms(budget.ttl_s), len(budget.periods)]
+            for period in budget.periods:
+                keys.append(f"{PREFIX}spent:{budget.key}:{period.name}")
+                args.append(repr(period.limit_usd))
+        reply = await self._client.script(lua.ADMIT, keys, args)
+        return self._verdict(admission, reply, member)
+
+    def _verdict(self, admission: Admission, reply: Any, member: str) -> AdmissionVerdict:
+        code = int(reply[0])
+        if code == 0:
+            if admission.budget is not None:
+                self._members[admission.budget.hold] = member
+            return AdmissionVerdict()
+        if code == 1:
+            wait_ms = float(reply[2])
+            return AdmissionVerdict("rate", int(reply[1]), retry_after_s=wait_ms / 1000.0)
+        if code == 4 and admission.budget is not None:
+            period = admission.budget.periods[int(reply[1]) - 1]
+            remaining = max(float(reply[2]), 0.0)
+            return AdmissionVerdict("budget", period=period.name, remaining_usd=remaining)
+        return AdmissionVerdict("tokens" if code == 2 else "slot")
+
+    async def settle(self, settlement: Settlement) -> None:
+        keys: list[str] = []
+        args: list[object] = []
+        budget, tokens, slot = settlement.budget, settlement.tokens, settlement.slot
+        args.append(int(budget is not None))
+        if budget is not None:
+            hold = budget.hold
+            keys.append(f"{PREFIX}holds:{budget.key}")
+            member = self._members.pop(hold, "") if hold is not None else ""
+            args += [member, repr(budget.amount_usd), len(budget.periods)]
+            for period in budget.periods:
+                keys.append(f"{PREFIX}spent:{budget.key}:{period.name}")
+                args.append(period.ttl_s)
+        args.append(int(tokens is not None))
+        if tokens is not None:
+            keys.append(f"{PREFIX}tokens:{tokens.key}")
+            args += [_ms(tokens.window_s), repr(tokens.amount)]
+        args.append(int(slot is not None))
+        if slot is not None:
+            keys.append(f"{PREFIX}slots:{slot.key}")
+            args.append(slot.holder)
+        await self._client.script(lua.SETTLE, keys, args, urgent=False)
+
+
 class RedisBackend:
     """Every mechanism on one Redis; calls time out after ``timeout_s``."""
 
@@ -144,6 +219,7 @@ class RedisBackend:
         self.semaphores = RedisSemaphores(self.client)
         self.budgets = RedisBudgets(self.client)
         self.state = RedisState(self.client)
+        self.admissions = RedisAdmissions(self.client)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

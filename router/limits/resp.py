@@ -3,7 +3,10 @@
 The limits make a handful of short Redis calls per request; a general-purpose client
 spends ~0.2 ms of CPU on each, this one ~0.03 ms. Every call writes its command and
 waits for its reply in order on one connection (concurrent calls are pipelined, and those
-issued in the same loop iteration are written together). A broken
+issued in the same loop iteration are written together; a call that is not ``urgent``
+waits up to ``LAZY_FLUSH_S`` to leave with the next one, saving a write and a wake-up of
+the server, and always before any later call). Replies are parsed as they arrive
+(``parse_reply`` in the protocol's ``data_received``; no reader task). A broken
 connection fails the calls in flight with ``RedisUnavailableError`` and is reopened on the next
 call. Scripts run by ``EVALSHA``, loaded on first use and again after ``NOSCRIPT``.
 URLs: ``redis://[[user]:password@]host[:port][/db]`` (no TLS).
@@ -12,10 +15,10 @@ URLs: ``redis://[[user]:password@]host[:port][/db]`` (no TLS).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from collections import deque
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 
@@ -27,13 +30,22 @@ class RedisReplyError(Exception):
     """Redis answered with an error (``-ERR ...``)."""
 
 
+#: How long a call that is not urgent may wait for another to share its write.
+LAZY_FLUSH_S = 0.002
+
+
+def _bulks(parts: Iterable[object]) -> bytes:
+    # One pass, no call per part: this runs for every command.
+    datas = [
+        part.encode() if type(part) is str else part if type(part) is bytes else str(part).encode()
+        for part in parts
+    ]
+    return b"".join([b"$%d\r\n%s\r\n" % (len(data), data) for data in datas])
+
+
 def encode(*parts: object) -> bytes:
     """One command as a RESP array of bulk strings."""
-    out = [b"*%d\r\n" % len(parts)]
-    for part in parts:
-        data = part if isinstance(part, bytes) else str(part).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
+    return b"*%d\r\n" % len(parts) + _bulks(parts)
 
 
 async def read_reply(reader: asyncio.StreamReader) -> Any:
@@ -57,48 +69,117 @@ async def read_reply(reader: asyncio.StreamReader) -> Any:
     raise RedisUnavailableError(f"unexpected reply from Redis: {line[:40]!r}")
 
 
-class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.writer = writer
-        self.waiting: deque[asyncio.Future[Any]] = deque()
-        self.reader_task = asyncio.create_task(self._read(reader))
-        self._outgoing: list[bytes] = []
+def parse_reply(buffer: bytes | bytearray, start: int = 0) -> tuple[Any, int] | None:
+    """The RESP2 reply at ``buffer[start:]`` (as ``read_reply`` returns it) and where it
+    ends, or None while it is incomplete."""
+    end = buffer.find(b"\r\n", start)
+    if end < 0:
+        return None
+    kind, rest, after = buffer[start], bytes(buffer[start + 1 : end]), end + 2
+    if kind == 0x2B:  # +
+        return rest.decode(), after
+    if kind == 0x3A:  # :
+        return int(rest), after
+    if kind == 0x24:  # $
+        size = int(rest)
+        if size < 0:
+            return None, after
+        if len(buffer) < after + size + 2:
+            return None
+        return bytes(buffer[after : after + size]).decode(), after + size + 2
+    if kind == 0x2A:  # *
+        return _parse_array(buffer, int(rest), after)
+    if kind == 0x2D:  # -
+        return RedisReplyError(rest.decode(errors="replace")), after
+    raise RedisUnavailableError(f"unexpected reply from Redis: {bytes(buffer[start:end])[:40]!r}")
 
-    async def _read(self, reader: asyncio.StreamReader) -> None:
+
+def _parse_array(buffer: bytes | bytearray, count: int, start: int) -> tuple[Any, int] | None:
+    if count < 0:
+        return None, start
+    items = []
+    for _ in range(count):
+        parsed = parse_reply(buffer, start)
+        if parsed is None:
+            return None
+        item, start = parsed
+        items.append(item)
+    return items, start
+
+
+class _Connection(asyncio.Protocol):
+    """One connection: replies are parsed as they arrive (no reader task) and answer the
+    oldest waiting call."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.waiting: deque[asyncio.Future[Any]] = deque()
+        self._buffer = bytearray()
+        self._lost = False
+        self._outgoing: list[bytes] = []
+        self._flush_soon = False
+        self._flush_later: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        buffer, start = self._buffer, 0
+        buffer += data
         try:
-            while True:
-                reply = await read_reply(reader)
+            while start < len(buffer):
+                parsed = parse_reply(buffer, start)
+                if parsed is None:
+                    break
+                reply, start = parsed
                 future = self.waiting.popleft()
                 if not future.done():
                     future.set_result(reply)
-        except (OSError, EOFError, RedisUnavailableError, IndexError, ValueError) as error:
+        except (RedisUnavailableError, IndexError, ValueError) as error:
             self.fail(RedisUnavailableError(f"Redis connection lost: {error!r}"))
+            return
+        del buffer[:start]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.fail(RedisUnavailableError(f"Redis connection lost: {exc!r}"))
 
     def fail(self, error: Exception) -> None:
+        self._lost = True
         while self.waiting:
             future = self.waiting.popleft()
             if not future.done():
                 future.set_exception(error)
-        self.writer.close()
+        if self.transport is not None:
+            self.transport.close()
 
     @property
     def broken(self) -> bool:
-        return self.reader_task.done() or self.writer.is_closing()
+        return self._lost or self.transport is None or self.transport.is_closing()
 
-    def send(self, command: bytes) -> asyncio.Future[Any]:
+    def send(self, command: bytes, urgent: bool = True) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self.waiting.append(future)
-        if not self._outgoing:
-            # Commands issued in the same loop iteration leave in one write (one syscall).
-            loop.call_soon(self._flush)
         self._outgoing.append(command)
+        if urgent and not self._flush_soon:
+            # Commands issued in the same loop iteration leave in one write (one syscall),
+            # after any lazy ones queued before them.
+            self._flush_soon = True
+            loop.call_soon(self._flush)
+        elif not urgent and not self._flush_soon and self._flush_later is None:
+            self._flush_later = loop.call_later(LAZY_FLUSH_S, self._flush)
         return future
 
     def _flush(self) -> None:
+        if self._flush_later is not None:
+            self._flush_later.cancel()
+            self._flush_later = None
+        self._flush_soon = False
+        if not self._outgoing:
+            return
         data, self._outgoing = b"".join(self._outgoing), []
-        if not self.writer.is_closing():
-            self.writer.write(data)
+        if self.transport is not None and not self.broken:
+            self.transport.write(data)
 
 
 class RespClient:
@@ -118,16 +199,18 @@ class RespClient:
         self._connection: _Connection | None = None
         self._connecting: asyncio.Lock | None = None
         self._loaded: set[str] = set()
+        #: script source → (sha1, the encoded ``EVALSHA sha`` head of its commands)
+        self._heads: dict[str, tuple[str, bytes]] = {}
 
     async def _open(self) -> _Connection:
         try:
             async with asyncio.timeout(self._connect_timeout_s):
-                reader, writer = await asyncio.open_connection(self._host, self._port)
+                loop = asyncio.get_running_loop()
+                _, connection = await loop.create_connection(_Connection, self._host, self._port)
         except (OSError, TimeoutError) as error:
             raise RedisUnavailableError(
                 f"cannot connect to Redis at {self._host}:{self._port}: {error!r}"
             ) from None
-        connection = _Connection(reader, writer)
         setup = []
         if self._password is not None:
             auth = [self._username, self._password] if self._username else [self._password]
@@ -152,31 +235,40 @@ class RespClient:
 
     async def call(self, *parts: object) -> Any:
         """Run one command; a Redis error reply raises ``RedisReplyError``."""
+        return await self._send(encode(*parts))
+
+    async def _send(self, command: bytes, urgent: bool = True) -> Any:
         connection = await self._live()
-        reply = await connection.send(encode(*parts))
+        reply = await connection.send(command, urgent)
         if isinstance(reply, RedisReplyError):
             raise reply
         return reply
 
-    async def script(self, source: str, keys: list[str], args: list[object]) -> Any:
-        """``EVALSHA`` the script, loading it first if this connection has not."""
-        sha = hashlib.sha1(source.encode()).hexdigest()
+    async def script(
+        self, source: str, keys: list[str], args: list[object], *, urgent: bool = True
+    ) -> Any:
+        """``EVALSHA`` the script, loading it first if this connection has not; a call
+        that is not ``urgent`` may wait a moment to share a write (``LAZY_FLUSH_S``)."""
+        head = self._heads.get(source)
+        if head is None:
+            sha = hashlib.sha1(source.encode()).hexdigest()
+            head = self._heads[source] = (sha, _bulks(("EVALSHA", sha)))
+        sha, evalsha = head
         if sha not in self._loaded:
             await self.call("SCRIPT", "LOAD", source)
             self._loaded.add(sha)
+        parts = [len(keys), *keys, *args]
+        command = b"*%d\r\n" % (len(parts) + 2) + evalsha + _bulks(parts)
         try:
-            return await self.call("EVALSHA", sha, len(keys), *keys, *args)
+            return await self._send(command, urgent)
         except RedisReplyError as error:
             if not str(error).startswith("NOSCRIPT"):
                 raise
             await self.call("SCRIPT", "LOAD", source)
-            return await self.call("EVALSHA", sha, len(keys), *keys, *args)
+            return await self._send(command, urgent)
 
     async def aclose(self) -> None:
         """Close the connection."""
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.fail(RedisUnavailableError("client closed"))
-            connection.reader_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await connection.reader_task

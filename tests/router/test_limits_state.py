@@ -212,3 +212,19 @@ async def test_a_slow_reply_fails_that_call_only() -> None:
     assert not failsafe.down  # slow is not down: the next call tries Redis again
     await backend.aclose()
     silent.close()
+
+
+def test_replies_parse_only_once_complete_whatever_the_split() -> None:
+    from router.limits.resp import parse_reply
+
+    reply = b"*5\r\n:1\r\n$6\r\nh\xc3\xa9llo\r\n$-1\r\n*2\r\n+OK\r\n-ERR no\r\n*-1\r\n"
+    wire = reply + b":7\r\n"
+    for cut in range(len(reply)):
+        assert parse_reply(wire[:cut]) is None, cut
+    first = parse_reply(wire)
+    assert first is not None
+    parsed, end = first
+    assert end == len(reply)
+    assert parsed[:3] == [1, "héllo", None] and parsed[4] is None
+    assert parsed[3][0] == "OK" and str(parsed[3][1]) == "ERR no"
+    assert parse_reply(wire, end) == (7, len(wire))
