@@ -114,6 +114,9 @@ def router_process(workdir: Path, workers: int = 2) -> Iterator[Router]:
             "LITELLM_TELEMETRY": "False",
             "PARETOROUTE_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            # ``flaky`` fails on purpose, as often as the tests ask: its circuit must stay
+            # closed, or which worker got how many failures would decide 502 or 503.
+            "PARETOROUTE_RESILIENCE__BREAKER_MIN_CALLS": "1000000",
         }
         command = [sys.executable, "-m", "router.cli", "serve", "--workers", str(workers)]
         command += ["--port", str(port), "--catalog", str(catalog)]
