@@ -29,7 +29,7 @@ from router.requestlog.database import database_url, open_database
 from router.requestlog.metrics import FeedbackMetrics, RequestLogMetrics
 from router.requestlog.rows import RowBuilder
 from router.requestlog.schema import RequestRow
-from router.requestlog.sqlite_insert import SQLiteRowInserter
+from router.requestlog.sqlite_insert import SQLiteRowInserter, yield_gil
 from router.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,10 +43,9 @@ BATCH_SIZE = 32
 #: After the first row arrives, wait this long for more: one transaction per batch
 #: instead of per request, and one wake-up of the writer per batch, not per row.
 BATCH_LINGER_S = 0.05
-#: Building rows is pure Python: after this many, the writer sleeps ``YIELD_S`` so the
-#: event loop never waits on the GIL for more than a few rows' work (~10 us each).
-YIELD_EVERY = 8
-YIELD_S = 0.0001
+#: Building rows is pure Python: after this many the writer sleeps (``yield_gil``), so
+#: the event loop never waits on the GIL behind more than a few rows' work (~10 us each).
+YIELD_EVERY = 16
 _RETRY_DELAY_S = 0.2
 
 
@@ -180,7 +179,7 @@ class RequestLog:
         rows = []
         for number, capture in enumerate(batch, 1):
             if number % YIELD_EVERY == 0:
-                time.sleep(YIELD_S)  # a real sleep: a waiting event loop takes the GIL
+                yield_gil()
             try:
                 rows.append(self.rows.build(capture))
             except Exception:
