@@ -79,7 +79,7 @@ def _load() -> str:
 
 
 def _start_routers(
-    procs: Processes, tmp: Path, catalog: Path, checkouts: dict[str, Path]
+    procs: Processes, tmp: Path, catalog: Path, checkouts: dict[str, Path], extra: dict[str, str]
 ) -> dict[tuple[str, bool], int]:
     ports: dict[tuple[str, bool], int] = {}
     for side, checkout in checkouts.items():
@@ -90,6 +90,7 @@ def _start_routers(
                 "PARETOROUTE_DATA_DIR": str(tmp / f"{side}-{log}"),
                 "PARETOROUTE_REQUEST_LOG": str(log).lower(),
                 "PARETOROUTE_LOG_LEVEL": "warning",
+                **extra,
             }
             procs.start(
                 f"router-{side}-{log}",
@@ -128,15 +129,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after", type=Path, required=True, help="checkout measured second")
     parser.add_argument("--duration", type=int, default=4, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--router-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment for every router, e.g. PARETOROUTE_RESILIENCE__BREAKER_WINDOW_S=0.5 "
+        "(at main 6d80b67 a breaker call scans its whole window: a server's cost then grows "
+        "with how many requests it served in the last 30 s, which skews side-by-side runs)",
+    )
     args = parser.parse_args(argv)
     checkouts = {"before": args.before.resolve(), "after": args.after.resolve()}
     print(f"machine: {os.cpu_count()} cores, load at start {_load()}", flush=True)
+    print(f"router environment: {args.router_env or 'defaults'}", flush=True)
     with tempfile.TemporaryDirectory(prefix="pr-ab-") as name, Processes(Path(name)) as procs:
         tmp = Path(name)
         upstream = free_port()
         fixed = [sys.executable, str(ROOT / "bench" / "fixed_upstream.py"), str(upstream)]
         procs.start("upstream", fixed, f"http://127.0.0.1:{upstream}/")
-        ports = _start_routers(procs, tmp, write_catalog(tmp, upstream), checkouts)
+        extra = dict(item.split("=", 1) for item in args.router_env)
+        ports = _start_routers(procs, tmp, write_catalog(tmp, upstream), checkouts, extra)
         scripts = {mode: tmp / f"{mode}.lua" for mode in ("named", "auto")}
         for mode, script in scripts.items():
             script.write_text(wrk_script(mode, False))  # type: ignore[arg-type]
