@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from policies.cost import Estimates
 from router.catalog import Catalog
 from router.errors import RouterError, UpstreamError, UpstreamTimeoutError
 from router.metrics import RouterMetrics
@@ -180,6 +182,10 @@ class CostModel(Protocol):
         """The cost of one request on the model at ``index``."""
         ...
 
+    def estimate(self, prompt_tokens: int, completion_tokens: Sequence[float]) -> Estimates:
+        """Cost and runtime of one request on every catalog model, in catalog order."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Served:
@@ -223,8 +229,11 @@ class Observer:
             if index is None:
                 index = int(np.argmax(outcome.table.quality))
             return float(outcome.table.cost_usd[index])
-        indexes = [self.reference] if self.reference is not None else range(len(self.prior_tokens))
-        return max(self.costs.cost_of(i, prompt_tokens, self.prior_tokens[i]) for i in indexes)
+        if self.reference is not None:
+            index = self.reference
+            return self.costs.cost_of(index, prompt_tokens, self.prior_tokens[index])
+        # One vectorized estimate over the catalog, not one per model: this runs per request.
+        return max(self.costs.estimate(prompt_tokens, self.prior_tokens).cost_usd.tolist())
 
     def served(self, plan: Plan, served: Served) -> None:
         """Record one request the upstream answered with token usage."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from starlette.requests import Request
@@ -37,7 +36,7 @@ class Capture:
     """One request as it happened. Filled by the middleware, read by the writer thread."""
 
     endpoint: str
-    created_at: datetime
+    created: float  # ``time.time()``; the writer makes the datetime, off the event loop
     started: float
     request_body: list[bytes] = field(default_factory=list)
     response_body: list[bytes] = field(default_factory=list)
@@ -100,7 +99,7 @@ class RequestLogMiddleware:
         if endpoint is None or sink is None:
             await self.app(scope, receive, send)
             return
-        capture = Capture(endpoint, datetime.now(UTC), time.perf_counter())
+        capture = Capture(endpoint, time.time(), time.perf_counter())
         scope.setdefault("state", {})[_STATE_KEY] = capture
 
         async def recording_receive() -> Message:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +149,7 @@ class RowBuilder:
         requested = request.get("model")
         row: dict[str, Any] = {
             "id": _request_id(capture),
-            "created_at": capture.created_at,
+            "created_at": datetime.fromtimestamp(capture.created, UTC),
             "caller_key_id": None,
             "endpoint": capture.endpoint,
             "requested_model": requested[:256] if isinstance(requested, str) else None,

@@ -1,18 +1,23 @@
 """The request log: a bounded queue in front of a background writer thread.
 
-``submit`` never blocks: when the queue is full the row is dropped and counted
-(``paretoroute_request_log_dropped_total{reason="queue_full"}``). The writer drains the
-queue in batches and writes each batch in one transaction, so a row is either complete
-in the database or absent. ``close`` (the app's lifespan exit, e.g. SIGTERM) writes
-everything still queued before it returns; ``flush`` waits for what was queued so far.
+``submit`` never blocks and takes no lock: it appends to a deque (atomic under the GIL)
+and wakes the writer only when the writer sleeps with nothing to do, so the event loop
+pays a few attribute reads per request. When the queue is full the row is dropped and
+counted (``paretoroute_request_log_dropped_total{reason="queue_full"}``). The writer
+takes the queue in batches of ``batch_size``, builds the rows there (never on the event
+loop), and writes each batch in one transaction, so a row is either complete in the
+database or absent; small batches keep the stretches in which it holds the GIL short,
+and on SQLite each batch is one multi-row INSERT (``router.requestlog.sqlite_insert``).
+``close`` (the app's lifespan exit, e.g. SIGTERM) writes everything still queued before
+it returns; ``flush`` waits for what was queued so far.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
@@ -24,6 +29,7 @@ from router.requestlog.database import database_url, open_database
 from router.requestlog.metrics import FeedbackMetrics, RequestLogMetrics
 from router.requestlog.rows import RowBuilder
 from router.requestlog.schema import RequestRow
+from router.requestlog.sqlite_insert import SQLiteRowInserter, yield_gil
 from router.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,12 +38,24 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 256
-#: After the first row of a batch, wait this long for more: one transaction per batch
-#: instead of per request, and the writer takes the GIL once per batch, not per row.
+#: Rows per transaction (one commit per batch; the rows are built in slices, below).
+BATCH_SIZE = 32
+#: After the first row arrives, wait this long for more: one transaction per batch
+#: instead of per request, and one wake-up of the writer per batch, not per row.
 BATCH_LINGER_S = 0.05
+#: Building rows is pure Python: after this many the writer sleeps (``yield_gil``), so
+#: the event loop never waits on the GIL behind more than a few rows' work (~10 us each).
+YIELD_EVERY = 16
 _RETRY_DELAY_S = 0.2
-_CLOSE = None
+
+
+class _Close:
+    """Queued by ``close``: write everything before it, then stop."""
+
+
+_CLOSE = _Close()
+#: A flush barrier: set by the writer once everything queued before it was handled.
+_Item = Capture | threading.Event | _Close
 
 
 class RequestLog:
@@ -56,15 +74,22 @@ class RequestLog:
         self.engine = engine
         self.rows = rows
         self.metrics = metrics
+        self.queue_size = queue_size
         self.batch_size = batch_size
         self.linger_s = linger_s
-        self._hurry = threading.Event()
         self.feedback: FeedbackStore | None = None
-        self._queue: queue.Queue[Capture | None] = queue.Queue(maxsize=queue_size)
-        self._progress = threading.Condition()
-        self._submitted = 0
-        self._processed = 0
+        self._pending: deque[_Item] = deque()
+        # Captures queued so far and taken by the writer: each has one writer thread, so
+        # no lock is needed; their difference is how many wait in ``_pending``.
+        self._queued = 0
+        self._taken = 0
+        self._wake = threading.Event()  # set when there is work for an idle writer
+        self._hurry = threading.Event()  # set by flush and close: stop lingering
+        self._idle = False
         self._closed = False
+        self._queue_full = metrics.dropped.labels("queue_full")
+        sqlite = engine.dialect.name == "sqlite"
+        self._sqlite = SQLiteRowInserter(engine.dialect) if sqlite else None
         self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
 
     def start(self) -> None:
@@ -76,68 +101,85 @@ class RequestLog:
         if self._closed:
             self.metrics.dropped.labels("closed").inc()
             return
-        with self._progress:
-            self._submitted += 1
-        try:
-            self._queue.put_nowait(capture)
-        except queue.Full:
-            with self._progress:
-                self._submitted -= 1
-            self.metrics.dropped.labels("queue_full").inc()
+        if self._queued - self._taken >= self.queue_size:
+            self._queue_full.inc()
+            return
+        self._queued += 1
+        self._pending.append(capture)
+        if self._idle:
+            self._wake.set()
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until everything queued before this call is written (or given up on)."""
+        if not self._thread.is_alive():
+            return not self._pending
+        barrier = threading.Event()
+        self._pending.append(barrier)
         self._hurry.set()
-        with self._progress:
-            target = self._submitted
-            return self._progress.wait_for(lambda: self._processed >= target, timeout_s)
+        self._wake.set()
+        return barrier.wait(timeout_s)
 
     def close(self, timeout_s: float = 60.0) -> None:
         """Write everything still queued, stop the writer and release the database."""
         if self._closed:
             return
         self._closed = True
-        self._hurry.set()
         if self._thread.is_alive():
-            self._queue.put(_CLOSE)
+            self._pending.append(_CLOSE)
+            self._hurry.set()
+            self._wake.set()
             self._thread.join(timeout_s)
             if self._thread.is_alive():
                 logger.error("request log: writer still busy after %.0f s", timeout_s)
         self.engine.dispose()
 
-    def _next_batch(self) -> tuple[list[Capture], bool]:
-        first = self._queue.get()
-        if first is _CLOSE:
-            return [], True
+    def _wait_for_work(self) -> None:
+        """Sleep until something is queued, then linger for more (unless hurried)."""
+        self._wake.clear()
+        self._idle = True
+        if not self._pending:
+            self._wake.wait()
+        self._idle = False
         if self._hurry.wait(self.linger_s):
             self._hurry.clear()
-        batch = [first]
-        while len(batch) < self.batch_size:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return batch, False
-            if item is _CLOSE:
-                return batch, True
+
+    def _next_batch(self) -> tuple[list[Capture], threading.Event | _Close | None]:
+        """Up to ``batch_size`` captures, and the barrier or close that ended the batch."""
+        batch: list[Capture] = []
+        while self._pending and len(batch) < self.batch_size:
+            item = self._pending.popleft()
+            if not isinstance(item, Capture):
+                return batch, item
+            self._taken += 1
             batch.append(item)
-        return batch, False
+        return batch, None
 
     def _run(self) -> None:
         closing = False
-        while not closing:
-            batch, closing = self._next_batch()
-            try:
-                self._write(batch)
-            except Exception:  # the writer must outlive any one bad batch
-                logger.exception("request log: batch of %d lost", len(batch))
-                self.metrics.dropped.labels("write_error").inc(len(batch))
-            with self._progress:
-                self._processed += len(batch)
-                self._progress.notify_all()
+        while not (closing and not self._pending):
+            if not closing:
+                self._wait_for_work()
+            while self._pending:
+                batch, marker = self._next_batch()
+                self._write_safely(batch)
+                if isinstance(marker, threading.Event):
+                    marker.set()
+                closing = closing or marker is _CLOSE
+
+    def _write_safely(self, batch: list[Capture]) -> None:
+        if not batch:
+            return
+        try:
+            self._write(batch)
+        except Exception:  # the writer must outlive any one bad batch
+            logger.exception("request log: batch of %d lost", len(batch))
+            self.metrics.dropped.labels("write_error").inc(len(batch))
 
     def _build(self, batch: list[Capture]) -> list[dict[str, Any]]:
         rows = []
-        for capture in batch:
+        for number, capture in enumerate(batch, 1):
+            if number % YIELD_EVERY == 0:
+                yield_gil()
             try:
                 rows.append(self.rows.build(capture))
             except Exception:
@@ -147,7 +189,10 @@ class RequestLog:
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as connection:
-            connection.execute(insert(RequestRow), rows)
+            if self._sqlite is not None:
+                self._sqlite.insert(connection, rows)
+            else:
+                connection.execute(insert(RequestRow), rows)
         self.metrics.written.inc(len(rows))
 
     def _write(self, batch: list[Capture]) -> None:
