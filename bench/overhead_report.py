@@ -94,9 +94,9 @@ def litellm_table(timings: list[CallTiming]) -> list[str]:
         stream = "yes" if t.stream else "no"
         lines.append(f"| {t.path} | {stream} | {t.p50_ms:.3f} | {t.mean_ms:.3f} | {t.calls} |")
     by_key = {(t.path, t.stream): t for t in timings}
-    for stream in (False, True):
-        extra = by_key[("litellm", stream)].p50_ms - by_key[("httpx", stream)].p50_ms
-        kind = "streaming" if stream else "non-streaming"
+    for streamed in (False, True):
+        extra = by_key[("litellm", streamed)].p50_ms - by_key[("httpx", streamed)].p50_ms
+        kind = "streaming" if streamed else "non-streaming"
         lines.append(f"\nlitellm adds {extra:.2f} ms per {kind} call (p50) over raw httpx.")
     return lines
 

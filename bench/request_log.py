@@ -35,7 +35,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-REPLY = {
+REPLY: dict[str, Any] = {
     "id": "cmpl-bench",
     "object": "chat.completion",
     "created": 1,
@@ -43,7 +43,7 @@ REPLY = {
     "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok " * 40}}],
     "usage": {"prompt_tokens": 30, "completion_tokens": 40, "total_tokens": 70},
 }
-SCENARIOS = {
+SCENARIOS: dict[str, dict[str, Any]] = {
     "auto": {"model": "auto"},
     "named": {"model": "gpt-3.5-turbo-1106"},
     "auto, stream": {"model": "auto", "stream": True},

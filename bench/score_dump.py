@@ -12,8 +12,12 @@ import gzip
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from predictors.base import Prompt
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "routerbench.jsonl.gz"
 
@@ -26,7 +30,7 @@ def main(out: str) -> None:
     engine = build_engine(Settings())
     choice = resolve_model_field("auto", engine.catalog)
     _, prefs = build_preferences(choice, engine.catalog, None, None)
-    prompts: dict[str, object] = {}
+    prompts: dict[str, Prompt] = {}
     with gzip.open(DATA, "rt") as lines:
         for line in lines:
             prompt = json.loads(line)["prompt"]
