@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -220,6 +220,11 @@ class RuntimeEstimator:
     Keeps the last ``window`` observations per model and refits every ``refit_every``
     new ones once ``min_observations`` are held. A fit keeps the prior's accelerator
     count (latency does not reveal it). Not thread-safe: one per event loop.
+
+    A refit (robust IRLS over the window, ~1-3 ms) runs inline unless ``run_refit`` is
+    set: then ``observe`` only snapshots the window and hands the fit to it (a server
+    passes a worker thread's ``submit``), and the new parameters apply once the fit is
+    done; at most one fit per model is in flight.
     """
 
     def __init__(
@@ -239,6 +244,8 @@ class RuntimeEstimator:
         self._fitted: dict[str, RuntimeParams] = {}
         self._seen: dict[str, deque[tuple[float, float, float]]] = {}
         self._since_fit: dict[str, int] = {}
+        self._fitting: set[str] = set()
+        self.run_refit: Callable[[Callable[[], None]], object] | None = None
 
     @classmethod
     def from_economics(
@@ -267,7 +274,27 @@ class RuntimeEstimator:
         seen.append((float(prompt_tokens), float(completion_tokens), float(latency_s)))
         self._since_fit[model] = self._since_fit.get(model, 0) + 1
         if len(seen) >= self.min_observations and self._since_fit[model] >= self.refit_every:
-            self.refit(model)
+            if self.run_refit is None:
+                self.refit(model)
+            elif model not in self._fitting:
+                self._refit_elsewhere(model, self.run_refit)
+
+    def _refit_elsewhere(self, model: str, run: Callable[[Callable[[], None]], object]) -> None:
+        window = np.array(self._seen[model])  # a snapshot: the deque keeps changing
+        accelerators = self.params(model).accelerators
+        self._fitting.add(model)
+        self._since_fit[model] = 0
+
+        def fit() -> None:
+            try:
+                prompt, completion, latency = window.T
+                self._fitted[model] = fit_runtime(
+                    prompt, completion, latency, knots=self.knots, accelerators=accelerators
+                )
+            finally:
+                self._fitting.discard(model)
+
+        run(fit)
 
     def observe_many(
         self,

@@ -92,6 +92,7 @@ def create_app(
                 await asyncio.to_thread(services.request_log.close)
             await services.lag_monitor.stop()
             services.planner.batcher.close()
+            services.learning.close()
             await services.upstream.aclose()
             await services.callers.aclose()
             await services.failover.breakers.aclose()

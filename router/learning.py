@@ -1,11 +1,16 @@
 """What the router learns after each served request: runtime fits, spend, metrics.
 
 The policy layer holds the math (``RuntimeEstimator``, ``SpendRateController``); this
-module feeds them, on the event loop, after the upstream answered.
+module feeds them, on the event loop, after the upstream answered. The runtime refits
+(a robust fit over each model's last 512 latencies, ~1-3 ms every 32 requests per model)
+run on a worker thread of their own, so they never hold the event loop.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from router.auth.context import record_usage
@@ -14,6 +19,8 @@ from router.metrics import RouterMetrics
 from router.observe import Observer, Served
 from router.planning import Plan
 from router.spend import SpendControl
+
+logger = logging.getLogger(__name__)
 
 
 def usage_tokens(usage: Any) -> tuple[int, int] | None:
@@ -40,6 +47,16 @@ class OnlineLearning:
         self.spend = spend
         self.metrics = metrics
         self.observer = observer
+        self._refits = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runtime-refit")
+        engine.runtime.run_refit = self._refit
+
+    def _refit(self, fit: Callable[[], None]) -> None:
+        self._refits.submit(fit).add_done_callback(_log_failure)
+
+    def close(self) -> None:
+        """Stop the refit thread (a fit in flight finishes; call at shutdown)."""
+        self.engine.runtime.run_refit = None
+        self._refits.shutdown(wait=True, cancel_futures=True)
 
     def served(self, plan: Plan, endpoint: str, usage: Any, latency_s: float) -> None:
         """Record a successful request (``router.observe`` counts it by outcome)."""
@@ -67,3 +84,9 @@ class OnlineLearning:
         record_usage(cost, prompt_tokens + completion_tokens)
         if profile:
             self.spend.observe(profile, cost)
+
+
+def _log_failure(done: Future[None]) -> None:
+    error = done.exception() if not done.cancelled() else None
+    if error is not None:
+        logger.warning("runtime refit failed: %s: %s", type(error).__name__, error)

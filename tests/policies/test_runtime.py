@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -132,3 +134,21 @@ def test_unknown_models_get_the_default_runtime() -> None:
     params = RuntimeEstimator().params("never-seen")
     assert params.source == "default"
     assert params.per_token_s > 0
+
+
+def test_refits_can_run_elsewhere_on_a_snapshot_one_at_a_time():
+    queued: list[Callable[[], None]] = []
+    estimator = RuntimeEstimator(refit_every=8, min_observations=8)
+    estimator.run_refit = queued.append
+    for i in range(8):
+        estimator.observe("m", 10.0, 10.0 + i, 0.1 + 0.01 * (10.0 + i))
+    assert len(queued) == 1 and estimator.params("m").source != "fitted"  # not yet run
+    for i in range(8, 24):  # two more refits due while the first is still in flight
+        estimator.observe("m", 10.0, 10.0 + i, 5.0)
+    assert len(queued) == 1
+    queued.pop()()  # the fit of the first 8 observations, not of the 24 held now
+    fitted = estimator.params("m")
+    assert fitted.source == "fitted" and abs(fitted.per_token_s - 0.01) < 1e-6
+    for i in range(8):
+        estimator.observe("m", 10.0, 10.0 + i, 5.0)
+    assert len(queued) == 1  # free again: the next due refit is handed over

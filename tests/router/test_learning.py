@@ -106,6 +106,7 @@ async def test_live_latency_refits_runtime():
         completion = 10 + 5 * i
         usage = {"prompt_tokens": 20 + (37 * i) % 50, "completion_tokens": completion}
         learning.served(plan, "chat", usage, 0.2 + 0.01 * (completion - 1))
+    learning.close()  # the fits run on their own thread: wait for them
     fitted = router.runtime.params("gpt-3.5-turbo-1106")
     assert fitted.source == "fitted"
     assert abs(fitted.runtime(20, 101) - 1.2) < 0.05
