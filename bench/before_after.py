@@ -173,10 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load at end {_load()}; direct upstream c=1 p50 {direct['p50_us'] / 1000:.2f} ms")
     print(f"\nmedian of {args.rounds} rounds, {args.duration} s each; latencies in ms\n")
     print(
-        "| model | conc | log | before p50 / p99 | before req/s | after p50 / p99 | after req/s "
-        "| req/s after/before | errors |"
+        "| model | conc | log | before p50 / p99 | before req/s | before CPU ms/req "
+        "| after p50 / p99 | after req/s | after CPU ms/req | req/s after/before | errors |"
     )
-    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for case in CASES:
         print(_row(case, runs[case]))
     on, off = runs[Case("named", 1, True)], runs[Case("named", 1, False)]
