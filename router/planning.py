@@ -54,14 +54,11 @@ class Plan:
         return headers
 
 
-def request_prompt(body: ChatCompletionRequest | CompletionRequest) -> tuple[Prompt, int]:
-    """The prompt the predictors see and its token count."""
-    prompt: Prompt
+def request_prompt(body: ChatCompletionRequest | CompletionRequest) -> Prompt:
+    """The prompt the predictors see (and whose tokens are counted)."""
     if isinstance(body, ChatCompletionRequest):
-        prompt = [m.model_dump(exclude_none=True) for m in body.messages]
-    else:
-        prompt = body.prompt if isinstance(body.prompt, str) else "\n".join(body.prompt)
-    return prompt, count_prompt_tokens(prompt)
+        return [m.model_dump(exclude_none=True) for m in body.messages]
+    return body.prompt if isinstance(body.prompt, str) else "\n".join(body.prompt)
 
 
 def upstream_target(model: CatalogModel, timeout_s: float, reason: str) -> UpstreamTarget:
@@ -110,20 +107,21 @@ class Planner:
         self, body: ChatCompletionRequest | CompletionRequest, headers: Mapping[str, str]
     ) -> tuple[DecisionOutcome | None, CatalogModel, float]:
         """Decide (or take the named model); return the outcome, the model and its cost."""
-        prompt, prompt_tokens = request_prompt(body)
+        prompt = request_prompt(body)
         choice = resolve_model_field(body.model, self.catalog)
         caller = current_caller()
         if choice.direct is not None:
             check_named(choice.direct.name, caller)
             index = self.catalog.positions[choice.direct.name]
-            return None, choice.direct, self.engine.named_cost(index, prompt_tokens)
+            cost = self.engine.named_cost(index, count_prompt_tokens(prompt))
+            return None, choice.direct, cost
         profile, prefs = build_preferences(
             choice, self.catalog, header_preferences(headers), body.router
         )
         prefs = narrow(profile, prefs, caller, self.catalog)
         prefs = self.spend.apply(profile, prefs)
         started = time.perf_counter()
-        scores = await self.batcher.score(prompt)
+        scores, prompt_tokens = await self.batcher.score_counted(prompt)  # both off the loop
         outcome = self.engine.decide(
             scores,
             prompt_tokens,

@@ -65,3 +65,30 @@ async def test_scorer_failure_reaches_every_waiter():
     )
     assert all(isinstance(r, RuntimeError) for r in results)
     batcher.close()
+
+
+async def test_token_counts_come_with_the_scores_and_off_the_event_loop(monkeypatch):
+    import router.batching
+    from predictors.tokens import count_prompt_tokens
+
+    threads: list[str] = []
+
+    def counting(prompt: Prompt) -> int:
+        threads.append(threading.current_thread().name)
+        return count_prompt_tokens(prompt)
+
+    monkeypatch.setattr(router.batching, "count_prompt_tokens", counting)
+    scorer = RecordingScorer()
+    scorer.release.set()
+    batcher = ScoreBatcher(scorer, CARDS)
+    prompts: list[Prompt] = [
+        "Name three prime numbers.",
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}],
+    ]
+    try:
+        results = await asyncio.gather(*(batcher.score_counted(p) for p in prompts))
+    finally:
+        batcher.close()
+    assert [tokens for _, tokens in results] == [count_prompt_tokens(p) for p in prompts]
+    assert threads and all(name.startswith("scorer") for name in threads)
+    assert threading.current_thread().name not in threads
