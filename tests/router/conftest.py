@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,11 @@ import yaml
 from predictors.prior import PriorScorer
 from router.app import create_app
 from router.catalog import Catalog, parse_catalog
+from router.limits.memory import MemoryBackend
+from router.limits.protocols import StateBackend
+from router.limits.redis_store import RedisBackend
 from router.settings import Settings
+from tests.router.redis_server import RedisProcess, redis_server
 from tests.router.servers import FakeUpstreamState, fake_openai_app, live_server
 
 
@@ -93,3 +97,23 @@ def write_yaml(tmp_path: Path) -> Callable[[Any], Path]:
         return path
 
     return write
+
+
+# One real redis-server per test module that asks for it (``redis_server`` stops it).
+@pytest.fixture(scope="module")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+#: Every shared-state test runs against both backends: in-process and a real Redis.
+@pytest.fixture(params=["memory", "redis"])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[StateBackend]:
+    if request.param == "memory":
+        yield MemoryBackend()
+        return
+    server: RedisProcess = request.getfixturevalue("redis")
+    redis = RedisBackend(server.url, timeout_s=1.0)
+    await redis.client.call("FLUSHALL")
+    yield redis
+    await redis.aclose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -18,19 +18,13 @@ from router.resilience.breaker import (
     InProcessBreakerStore,
 )
 from router.resilience.redis_breaker import PREFIX, RedisBreakerStore
-from tests.router.redis_server import RedisProcess, redis_server
+from tests.router.redis_server import RedisProcess
 
 COOLDOWN_S = 0.3
 CONFIG = BreakerConfig(
     window_s=5.0, min_calls=4, failure_rate=0.5, cooldown_s=COOLDOWN_S, half_open_probes=2
 )
 MakeStore = Callable[[BreakerConfig], BreakerStore]
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as server:
-        yield server
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ settlements off the response path drained at shutdown."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -28,32 +27,13 @@ from router.limits.admission import (
     TokenCheck,
 )
 from router.limits.failsafe import MECHANISMS, Failsafe
-from router.limits.memory import MemoryBackend
 from router.limits.protocols import BudgetPeriod, StateBackend
 from router.limits.redis_store import RedisBackend
 from router.limits.resp import LAZY_FLUSH_S, RedisReplyError, RedisUnavailableError, RespClient
 from router.metrics import RouterMetrics
-from tests.router.redis_server import RedisProcess, redis_server
+from tests.router.redis_server import RedisProcess
 
 DAY = [BudgetPeriod("day:x", 1.0, 3600)]
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def backend(request: pytest.FixtureRequest) -> AsyncIterator[StateBackend]:
-    if request.param == "memory":
-        yield MemoryBackend()
-        return
-    server: RedisProcess = request.getfixturevalue("redis")
-    redis = RedisBackend(server.url, timeout_s=1.0)
-    await redis.client.call("FLUSHALL")
-    yield redis
-    await redis.aclose()
 
 
 def request_admission(n: int, amount_usd: float) -> Admission:

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from router.errors import OverloadedError
 from router.limits.failsafe import Failsafe
-from router.limits.memory import MemoryBackend
 from router.limits.protocols import BudgetPeriod, StateBackend
 from router.limits.redis_store import RedisBackend
 from router.limits.resp import RedisReplyError, RedisUnavailableError, RespClient
-from tests.router.redis_server import RedisProcess, redis_server
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def backend(request: pytest.FixtureRequest) -> AsyncIterator[StateBackend]:
-    if request.param == "memory":
-        yield MemoryBackend()
-        return
-    server: RedisProcess = request.getfixturevalue("redis")
-    redis = RedisBackend(server.url, timeout_s=1.0)
-    await redis.client.call("FLUSHALL")
-    yield redis
-    await redis.aclose()
+from tests.router.redis_server import RedisProcess
 
 
 async def test_sliding_window_counts_exactly(backend: StateBackend) -> None:
