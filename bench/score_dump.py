@@ -1,28 +1,23 @@
-"""Dump the shipped artifact's scores and decisions on every distinct RouterBench prompt.
+"""Dump the shipped artifact's scores and decisions on every RouterBench prompt id.
 
 Usage: ``python bench/score_dump.py OUT.npz`` (run once per checkout with
 ``PYTHONPATH=<checkout>``, then compare the two files array by array): the batch scores of
-all 2,225 prompts, and the scores, costs, choices and rankings of the first 800 decided one
+all 2,218 prompt ids, and the scores, costs, choices and rankings of the first 800 decided one
 at a time through ``DecisionEngine.decide_prompt`` (the server path).
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from predictors.base import Prompt
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "routerbench.jsonl.gz"
 
 
 def main(out: str) -> None:
+    from predictors.records import load_records, pivot
     from router.cli.route import build_engine
     from router.selection import build_preferences, resolve_model_field
     from router.settings import Settings
@@ -30,12 +25,7 @@ def main(out: str) -> None:
     engine = build_engine(Settings())
     choice = resolve_model_field("auto", engine.catalog)
     _, prefs = build_preferences(choice, engine.catalog, None, None)
-    prompts: dict[str, Prompt] = {}
-    with gzip.open(DATA, "rt") as lines:
-        for line in lines:
-            prompt = json.loads(line)["prompt"]
-            prompts[json.dumps(prompt)] = prompt
-    texts = list(prompts.values())
+    texts = list(pivot(load_records(DATA)).prompts)
     batch = engine.scorer.score(texts, engine.cards)
     chats = [p if isinstance(p, list) else [{"role": "user", "content": p}] for p in texts[:800]]
     one = [engine.decide_prompt(chat, prefs, profile="balanced") for chat in chats]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ import pytest
 from predictors.artifact import load_scorer
 from predictors.features import FeatureBuilder, _nanmean_rows
 from predictors.prompts import embedding_text, last_user_text
+from predictors.records import load_records, pivot
 from predictors.structure import structure_features
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "routerbench.jsonl.gz"
@@ -43,12 +42,7 @@ def _reference(builder: FeatureBuilder, vectors, exclude_rows=None, groups=None)
 @pytest.fixture(scope="module")
 def shipped():  # type: ignore[no-untyped-def]
     scorer = load_scorer()
-    prompts: dict[str, object] = {}
-    with gzip.open(DATA, "rt") as lines:
-        for line in lines:
-            prompt = json.loads(line)["prompt"]
-            prompts[json.dumps(prompt)] = prompt
-    texts = list(prompts.values())[:600]
+    texts = list(pivot(load_records(DATA)).prompts)[:600]
     vectors = scorer.embedder.embed([embedding_text(p) for p in texts])  # type: ignore[attr-defined, arg-type]
     structure = structure_features([last_user_text(p) for p in texts])  # type: ignore[arg-type]
     model = scorer.model  # type: ignore[attr-defined]

@@ -4,26 +4,20 @@ artifact, to the last bits BLAS may round differently for a 1-row and a 150-row 
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
 import numpy as np
 
 from predictors.artifact import load_scorer
 from predictors.base import ModelCard
+from predictors.records import load_records, pivot
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "routerbench.jsonl.gz"
 
 
 def test_single_prompts_score_like_a_batch() -> None:
     scorer = load_scorer()
-    prompts: dict[str, object] = {}
-    with gzip.open(DATA, "rt") as lines:
-        for line in lines:
-            prompt = json.loads(line)["prompt"]
-            prompts[json.dumps(prompt)] = prompt
-    sample = list(prompts.values())[::10][:150]
+    sample = list(pivot(load_records(DATA)).prompts)[::10][:150]
     cards = tuple(ModelCard(name=name) for name in scorer.models)  # type: ignore[attr-defined]
     batch = scorer.score(sample, cards)  # type: ignore[arg-type]
     for i, prompt in enumerate(sample):

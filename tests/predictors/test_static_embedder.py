@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ import pytest
 from predictors.embedders import StaticEmbedder
 from predictors.embedders.base import normalise
 from predictors.prompts import embedding_text, prompt_text
+from predictors.records import load_records, pivot
 
 ROOT = Path(__file__).resolve().parents[2]
 EMBEDDER = ROOT / "predictors" / "default_artifact" / "embedder"
@@ -28,12 +27,8 @@ def embedder() -> StaticEmbedder:
 
 
 def _routerbench_texts() -> list[str]:
-    prompts: dict[str, object] = {}
-    with gzip.open(ROOT / "data" / "routerbench.jsonl.gz", "rt") as lines:
-        for line in lines:
-            prompt = json.loads(line)["prompt"]
-            prompts[json.dumps(prompt)] = prompt
-    return [f(p) for p in prompts.values() for f in (embedding_text, prompt_text)]  # type: ignore[arg-type]
+    prompts = pivot(load_records(ROOT / "data" / "routerbench.jsonl.gz")).prompts
+    return [f(p) for p in prompts for f in (embedding_text, prompt_text)]
 
 
 def _reference(embedder: StaticEmbedder, texts: list[str]) -> np.ndarray:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 from pathlib import Path
 
 import numpy as np
 
 from predictors.prompts import last_user_text, prompt_text
+from predictors.records import load_records, pivot
 from predictors.structure import ascii_row, regex_row, structure_features
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "routerbench.jsonl.gz"
@@ -26,12 +25,8 @@ PIECES = [
 
 
 def _ascii_texts() -> list[str]:
-    prompts: dict[str, object] = {}
-    with gzip.open(DATA, "rt") as lines:
-        for line in lines:
-            prompt = json.loads(line)["prompt"]
-            prompts[json.dumps(prompt)] = prompt
-    texts = [f(p) for p in prompts.values() for f in (last_user_text, prompt_text)]  # type: ignore[arg-type]
+    prompts = pivot(load_records(DATA)).prompts
+    texts = [f(p) for p in prompts for f in (last_user_text, prompt_text)]
     rng = random.Random(0)
     fuzz = ["".join(rng.choices(PIECES, k=rng.randint(0, 15))) for _ in range(5000)]
     return [t for t in texts + EDGES + fuzz if t.isascii()]
