@@ -130,7 +130,7 @@ def first_failures(
     need = Need(tokens=needed_tokens)
     for position, row in enumerate(constraints):
         failed = row.test(table, prefs, need)
-        if failed is None:
+        if failed is None or not failed.any():
             continue
         first[failed & (first == done)] = position
         if not row.relaxable:
@@ -200,10 +200,13 @@ def _explain(
         parts.append(f"highest predicted quality among {size} candidates")
     else:
         parts.append(_trade_off(table, prefs, top, index))
-    unconstrained = choose(table, utility, first > 0)  # all but missing estimates
-    if unconstrained != index and failed is None:
-        name = constraints[int(first[unconstrained])].name
-        parts.append(f"{name} excluded {table.models[unconstrained]} (higher utility)")
+    if failed is None:
+        widened = first > 0  # all but missing estimates; the pool itself if only they left
+        same = not (widened & ~pool).any()
+        unconstrained = index if same else choose(table, utility, widened)
+        if unconstrained != index:
+            name = constraints[int(first[unconstrained])].name
+            parts.append(f"{name} excluded {table.models[unconstrained]} (higher utility)")
     return "; ".join(parts)
 
 

@@ -7,8 +7,11 @@ calls the wrapper ends in, with prepared arguments: ``LGBM_BoosterPredictForMat`
 several rows (the quality rows: ~0.025 ms instead of ~0.055 ms) and, for a single row,
 ``LGBM_BoosterPredictForMatSingleRowFast`` set up once per booster (~5 µs per booster).
 Same trees, same C++ walk, so the same output bits as ``booster.predict``
-(``tests/predictors/test_tree_ensemble.py``). LightGBM locks a booster per call, so
-concurrent use is safe. ``lightgbm.basic._LIB`` is private to the package, so
+(``tests/predictors/test_tree_ensemble.py``). Boosters of one tree per iteration, equal
+length and equal width can be joined (``merge_boosters``) into one booster with one
+output per booster (LightGBM's multi-output layout: iteration i holds tree i of every
+output): one call walks them all, each output summing its own trees in the same order,
+so the same bits. LightGBM locks a booster per call, so concurrent use is safe. ``lightgbm.basic._LIB`` is private to the package, so
 ``NativePredictor.create`` returns ``None`` (callers fall back) if it is missing.
 """
 
@@ -35,6 +38,11 @@ class NativePredictor:
 
         self.boosters = tuple(boosters)  # alive as long as the handles below are used
         self.n_features = n_features
+        #: Outputs per row: one per booster, or those of one multi-output booster.
+        self.width = boosters[0].num_model_per_iteration() if len(boosters) == 1 else 0
+        if not self.width and any(b.num_model_per_iteration() != 1 for b in boosters):
+            raise ValueError("several boosters must have one output each")
+        self.width = self.width or len(boosters)
         self._check = _safe_call
         self._many = _LIB.LGBM_BoosterPredictForMat
         self._many.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_int] * 7 + [
@@ -66,8 +74,10 @@ class NativePredictor:
             return None
 
     def predict_raw(self, x: FloatArray) -> FloatArray:
-        """(n, len(boosters)) raw scores of the rows of ``x``."""
+        """(n, width) raw scores of the rows of ``x``."""
         rows = np.ascontiguousarray(x, dtype=np.float64).reshape(-1, self.n_features)
+        if len(self.boosters) == 1:
+            return self._predict_one_booster(rows)
         out = np.empty((len(self.boosters), len(rows)), dtype=np.float64)
         length, data, at = ctypes.addressof(self._length), rows.ctypes.data, out.ctypes.data
         step = out.strides[0]
@@ -85,9 +95,70 @@ class NativePredictor:
         return out.T
 
 
-def cached_native(owner: Any, boosters: Sequence[Any], n_features: int) -> NativePredictor | None:
-    """``NativePredictor.create(boosters, n_features)``, made once and kept on ``owner``
-    until its boosters or the row width change."""
+    def _predict_one_booster(self, rows: FloatArray) -> FloatArray:
+        """One booster's (n, width) outputs, written row-major as LightGBM returns them."""
+        out = np.empty((len(rows), self.width), dtype=np.float64)
+        length, data, at = ctypes.addressof(self._length), rows.ctypes.data, out.ctypes.data
+        if len(rows) == 1:
+            self._check(self._one(self._fast[0], data, length, at))
+            return out
+        self._check(
+            self._many(
+                self.boosters[0]._handle, data, _FLOAT64, len(rows), self.n_features, _ROW_MAJOR,
+                _RAW_SCORE, 0, _ALL_ITERATIONS, _PARAMETERS, length, at,
+            )
+        )  # fmt: skip
+        return out
+
+
+def merge_boosters(boosters: Sequence[Any]) -> Any | None:
+    """One booster whose output j is ``boosters[j]``'s raw score (see the module
+    docstring), or ``None`` when they cannot be joined."""
+    import lightgbm
+
+    texts = [b.model_to_string(num_iteration=-1) for b in boosters]
+    heads = [_header(text) for text in texts]
+    if len(boosters) < 2 or None in heads or len({h[1:3] for h in heads if h}) != 1:
+        return None
+    trees = [_trees(text) for text in texts]
+    if any(len(t) != heads[0][0] for t in trees) or len({len(t) for t in trees}) != 1:
+        return None
+    k, n_trees, names = len(boosters), heads[0][0], heads[0][2]
+    # Prediction reads only the trees; the first booster's value ranges fill the field.
+    lines = [
+        "tree", "version=v4", f"num_class={k}", f"num_tree_per_iteration={k}",
+        "label_index=0", f"max_feature_idx={heads[0][1]}", f"objective=multiclass num_class:{k}",
+        f"feature_names={names}", f"feature_infos={heads[0][3]}", "",
+    ]  # fmt: skip
+    for i in range(n_trees):
+        for j in range(k):
+            lines += [f"Tree={i * k + j}", trees[j][i], ""]
+    lines += ["end of trees", ""]
+    return lightgbm.Booster(model_str="\n".join(lines))
+
+
+def _header(text: str) -> tuple[int, str, str, str] | None:
+    """(trees, max_feature_idx, feature_names, feature_infos) of a one-output model text,
+    else None."""
+    fields = dict(line.split("=", 1) for line in text.split("\n\n", 1)[0].splitlines()[1:])
+    if fields.get("num_tree_per_iteration") != "1" or fields.get("num_class") != "1":
+        return None
+    names, infos = fields["feature_names"], fields["feature_infos"]
+    return text.count("\nTree="), fields["max_feature_idx"], names, infos
+
+
+def _trees(text: str) -> list[str]:
+    """The body of every ``Tree=`` block of a model text, in order."""
+    body = text.split("\nend of trees", 1)[0]
+    return [block.split("\n", 1)[1].strip("\n") for block in body.split("\nTree=")[1:]]
+
+
+def cached_native(
+    owner: Any, boosters: Sequence[Any], n_features: int, *, merge: bool = False
+) -> NativePredictor | None:
+    """``NativePredictor.create(boosters, n_features)`` (of their ``merge_boosters`` join
+    when ``merge`` and they can be joined), made once and kept on ``owner`` until its
+    boosters or the row width change."""
     cached: tuple[tuple[Any, ...], int, NativePredictor | None] | None
     cached = getattr(owner, "_native", None)
     if (
@@ -96,6 +167,17 @@ def cached_native(owner: Any, boosters: Sequence[Any], n_features: int) -> Nativ
         or len(cached[0]) != len(boosters)
         or any(a is not b for a, b in zip(cached[0], boosters, strict=False))
     ):
-        cached = (tuple(boosters), n_features, NativePredictor.create(boosters, n_features))
+        merged = _try_merge(boosters) if merge else None
+        native = NativePredictor.create([merged] if merged else boosters, n_features)
+        cached = (tuple(boosters), n_features, native)
         owner._native = cached
     return cached[2]
+
+
+def _try_merge(boosters: Sequence[Any]) -> Any | None:
+    from lightgbm.basic import LightGBMError
+
+    try:
+        return merge_boosters(boosters)
+    except (LightGBMError, ValueError, KeyError):
+        return None
