@@ -101,7 +101,7 @@ class FeatureBuilder:
             self.cluster_means_[cluster],
             self.neighbours(vectors, exclude_rows, groups),
         ]
-        return np.asarray(np.hstack(blocks), dtype=np.float64)  # already float64: no copy
+        return np.asarray(np.concatenate(blocks, axis=1), dtype=np.float64)  # float64: no copy
 
     def neighbour_columns(self, features: FloatArray) -> FloatArray:
         """The neighbour block of a ``transform`` output: K x (m rates, mean similarity)."""

@@ -58,7 +58,7 @@ class GroupPrior:
         self.random_state = random_state
 
     def _inputs(self, vectors: NDArray[np.floating], structure: FloatArray) -> FloatArray:
-        return np.hstack([structure, np.asarray(vectors, dtype=np.float64)])
+        return np.concatenate([structure, np.asarray(vectors, dtype=np.float64)], axis=1)
 
     def fit(
         self,

@@ -55,7 +55,7 @@ class QualityModel:
         return self
 
     def _quality_inputs(self, p0: FloatArray, x: FloatArray, structure: FloatArray) -> FloatArray:
-        return np.hstack([p0, self.features.neighbour_columns(x), structure])
+        return np.concatenate([p0, self.features.neighbour_columns(x), structure], axis=1)
 
     def predict(
         self, vectors: NDArray[np.float32], structure: FloatArray

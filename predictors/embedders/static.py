@@ -81,7 +81,7 @@ class StaticEmbedder:
             return list(model.tokenize([text])[0])
         ids = ids if limit is None else ids[:limit]
         unknown = model.unk_token_id
-        return ids if unknown is None else [i for i in ids if i != unknown]
+        return ids if unknown is None or unknown not in ids else [i for i in ids if i != unknown]
 
     def _pooled(self, text: str) -> NDArray[np.floating]:
         """(1, dim) row of ``StaticModel.encode([text])``: the same numpy operations."""
