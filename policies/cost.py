@@ -59,7 +59,7 @@ def hosted_cost(
 
 def is_quality_only(cost_usd: ArrayLike) -> bool:
     """True when no model has a finite cost: a pool without prices."""
-    return not bool(np.isfinite(np.asarray(cost_usd, dtype=np.float64)).any())
+    return not np.count_nonzero(np.isfinite(np.asarray(cost_usd, dtype=np.float64)))
 
 
 def quality_only_cost(cost_usd: ArrayLike) -> FloatArray:

@@ -40,7 +40,7 @@ def pareto_front(
     # weakly[j, i] as well.
     dominates = np.asarray(weakly & ~weakly.T, dtype=np.bool_)
     if mask is None:
-        return np.asarray(~dominates.any(axis=0), dtype=np.bool_)
+        return np.asarray(~np.logical_or.reduce(dominates, axis=0), dtype=np.bool_)
     member = np.asarray(mask, dtype=np.bool_)
-    dominated = (dominates & member[:, None]).any(axis=0)
+    dominated = np.logical_or.reduce(dominates & member[:, None], axis=0)  # .any(axis=0)
     return member & ~dominated

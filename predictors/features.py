@@ -94,7 +94,7 @@ class FeatureBuilder:
         ``groups[i]`` the group whose training prompts are its neighbours."""
         vectors = np.asarray(embeddings, dtype=np.float32)
         reduced = (vectors - self.mean_vector_) @ self.components_.T
-        cluster = np.argmax(vectors @ self.centroids_.T, axis=1)
+        cluster = (vectors @ self.centroids_.T).argmax(axis=1)
         blocks = [
             structure,
             reduced,
@@ -162,14 +162,17 @@ class FeatureBuilder:
         sims = (vector @ self.train_vectors_.T)[0][rows]
         k_max, m = min(max(self.ks), len(self.train_vectors_)), len(self.model_means_)
         need = min(k_max, limit, len(sims))  # ranks past the limit never count
-        top = np.argpartition(-sims, need)[: need + 1] if need < len(sims) else np.arange(need)
-        top = top[np.argsort(-sims[top])]
+        top = (-sims).argpartition(need)[: need + 1] if need < len(sims) else np.arange(need)
+        top = top[(-sims[top]).argsort()]
         top_sims = sims[top]
-        if not (top_sims[1:] < top_sims[:-1]).all():  # a tie (or NaN): order is the sort's
-            return None
-        # Running sums along the ranking (sequential, as the general path's cumsum).
-        lasts = [min(k, k_max, need) - 1 for k in self.ks]
-        totals = np.cumsum(stats[:, top[:need]], axis=1)[:, lasts].T
+        if np.count_nonzero(top_sims[1:] < top_sims[:-1]) < len(top_sims) - 1:
+            return None  # a tie (or NaN): the general path's order is its sort's
+        # Row after row, as the general path's running sum (a reduction over the first
+        # axis adds the rows in order: the same additions as the cumsum).
+        ranked = stats.take(top[:need], axis=0)
+        totals = np.empty((len(self.ks), 2 * m))
+        for block, k in enumerate(self.ks):
+            np.add.reduce(ranked[: min(k, k_max, need)], axis=0, out=totals[block])
         sums, counts = totals[:, :m], totals[:, m:]
         out = np.empty((len(self.ks), m + 1))
         out[:, :m] = np.where(counts > 0, sums / np.maximum(counts, 1), self.model_means_)
@@ -178,22 +181,23 @@ class FeatureBuilder:
         kept = np.zeros(k_max, dtype=top_sims.dtype)
         kept[:need] = top_sims[:need]
         for block, k in enumerate(self.ks):
-            out[block, m] = float(kept[: min(k, k_max)].sum()) / max(min(k, k_max, need), 1)
+            total = float(np.add.reduce(kept[: min(k, k_max)]))
+            out[block, m] = total / max(min(k, k_max, need), 1)
         return out.reshape(1, -1)
 
     def _group_rows(self) -> dict[int, tuple[NDArray[np.intp], int, FloatArray]]:
-        """Per group: its training rows, its neighbour limit (``_limits``) and, one
-        column per row, the row's scores (NaN as 0) over its 0/1 presence marks; built
-        once per set of training labels."""
+        """Per group: its training rows, its neighbour limit (``_limits``) and, one row
+        per training row, its scores (NaN as 0) then its 0/1 presence marks; built once
+        per set of training labels."""
         cached = getattr(self, "_group_cache", None)
         if cached is None or cached[0] is not self.train_groups_:
             labels = np.asarray(self.train_groups_)
             groups = np.unique(labels).tolist()
             limits = self._limits(np.array(groups, dtype=np.intp), len(groups))[:, 0].tolist()
             present = ~np.isnan(self.train_scores_)
-            stats = np.vstack([np.where(present, self.train_scores_, 0.0).T, present.T])
+            stats = np.hstack([np.where(present, self.train_scores_, 0.0), present])
             table = {
-                g: (rows, limit, np.ascontiguousarray(stats[:, rows], dtype=np.float64))
+                g: (rows, limit, np.ascontiguousarray(stats[rows], dtype=np.float64))
                 for g, limit in zip(groups, limits, strict=True)
                 for rows in [np.flatnonzero(labels == g)]
             }

@@ -161,12 +161,8 @@ def cached_native(
     boosters or the row width change."""
     cached: tuple[tuple[Any, ...], int, NativePredictor | None] | None
     cached = getattr(owner, "_native", None)
-    if (
-        cached is None
-        or cached[1] != n_features
-        or len(cached[0]) != len(boosters)
-        or any(a is not b for a, b in zip(cached[0], boosters, strict=False))
-    ):
+    # Tuples compare their items by identity first (``Booster`` has no ``__eq__``).
+    if cached is None or cached[1] != n_features or cached[0] != tuple(boosters):
         merged = _try_merge(boosters) if merge else None
         native = NativePredictor.create([merged] if merged else boosters, n_features)
         cached = (tuple(boosters), n_features, native)
