@@ -93,7 +93,9 @@ def best_index(
     highest utility it is the answer without sorting; ties go through ``rank_rows``.
     Models are few, so the scan is in plain Python (members' utilities are finite)."""
     values = utility_values.tolist()
-    columns = [j for j, member in enumerate((pool & np.isfinite(utility_values)).tolist()) if member]
+    columns = [
+        j for j, member in enumerate((pool & np.isfinite(utility_values)).tolist()) if member
+    ]
     if columns:
         best = max(values[j] for j in columns)
         top = [j for j in columns if values[j] == best]

@@ -32,10 +32,9 @@ def pareto_front(
     c = np.asarray(cost, dtype=np.float64)
     r = np.asarray(runtime, dtype=np.float64)
     # weakly[i, j]: i is at least as good as j everywhere.
-    q_ge = q[:, None] >= q[None, :]
-    c_le = c[:, None] <= c[None, :]
-    r_le = r[:, None] <= r[None, :]
-    weakly = q_ge & c_le & r_le
+    weakly = q[:, None] >= q
+    weakly &= c[:, None] <= c
+    weakly &= r[:, None] <= r
     # With weakly[i, j] true, "not strictly better anywhere" means an exact tie, i.e.
     # weakly[j, i] as well.
     dominates = np.asarray(weakly & ~weakly.T, dtype=np.bool_)

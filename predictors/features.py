@@ -188,9 +188,10 @@ class FeatureBuilder:
     def _group_rows(self) -> dict[int, tuple[NDArray[np.intp], int, FloatArray]]:
         """Per group: its training rows, its neighbour limit (``_limits``) and, one row
         per training row, its scores (NaN as 0) then its 0/1 presence marks; built once
-        per set of training labels."""
+        per set of training labels and scores."""
         cached = getattr(self, "_group_cache", None)
-        if cached is None or cached[0] is not self.train_groups_:
+        key = (self.train_groups_, self.train_scores_)
+        if cached is None or cached[0][0] is not key[0] or cached[0][1] is not key[1]:
             labels = np.asarray(self.train_groups_)
             groups = np.unique(labels).tolist()
             limits = self._limits(np.array(groups, dtype=np.intp), len(groups))[:, 0].tolist()
@@ -201,7 +202,7 @@ class FeatureBuilder:
                 for g, limit in zip(groups, limits, strict=True)
                 for rows in [np.flatnonzero(labels == g)]
             }
-            cached = self._group_cache = (self.train_groups_, table)
+            cached = self._group_cache = (key, table)
         return cached[1]
 
     def _limits(self, groups: NDArray[np.intp] | None, n: int) -> NDArray[np.intp]:

@@ -41,7 +41,7 @@ def _reference(embedder: StaticEmbedder, texts: list[str]) -> np.ndarray:
 def test_normalise_equals_linalg_norm() -> None:
     rng = np.random.default_rng(0)
     for dtype in (np.float16, np.float32, np.float64):
-        vectors = rng.normal(size=(50, 128)).astype(dtype)
+        vectors: np.ndarray = rng.normal(size=(50, 128)).astype(dtype)
         vectors[3] = 0.0
         array = np.asarray(vectors, dtype=np.float32)
         expected = array / np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
