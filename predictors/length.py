@@ -79,7 +79,10 @@ class LengthPredictor:
         single = None
         if learned and len(x) == 1:
             boosters = [self.boosters_[j] for j in learned]
-            single = cached_native(self, boosters, x.shape[1], merge=True)
+            width, joined = x.shape[1], [0] * len(boosters)
+            single = cached_native(self, boosters, width, shifts=joined) or cached_native(
+                self, boosters, width
+            )
         if single is not None and len(learned) == len(self.boosters_):
             return np.maximum(np.expm1(single.predict_raw(x)), 1.0)  # no constant column
         logs = np.repeat(np.log1p(self.constant_tokens_)[None, :], len(x), axis=0)

@@ -116,25 +116,32 @@ class NativePredictor:
         return out
 
 
-def merge_boosters(boosters: Sequence[Any]) -> Any | None:
+def merge_boosters(boosters: Sequence[Any], shifts: Sequence[int] | None = None) -> Any | None:
     """One booster whose output j is ``boosters[j]``'s raw score (see the module
-    docstring), or ``None`` when they cannot be joined."""
+    docstring), reading its features ``shifts[j]`` columns further right (default 0), or
+    ``None`` when they cannot be joined. With shifts, the same booster k times over k
+    rows laid side by side scores the k rows in one call."""
     import lightgbm
 
+    shifts = [0] * len(boosters) if shifts is None else list(shifts)
     texts = [b.model_to_string(num_iteration=-1) for b in boosters]
     heads = [head for head in map(_header, texts) if head is not None]
-    if len(boosters) < 2 or len(heads) < len(texts) or len({h[:3] for h in heads}) != 1:
+    if len(boosters) < 2 or len(heads) < len(texts) or len(shifts) != len(texts):
         return None
-    n_trees, max_feature, names, infos = heads[0]
-    trees = [_trees(text) for text in texts]
-    if any(len(t) != n_trees for t in trees):
+    pairs = zip(texts, shifts, strict=True)
+    trees = [[_shift(tree, shift) for tree in _trees(text)] for text, shift in pairs]
+    if len({h[0] for h in heads}) != 1 or any(len(t) != heads[0][0] for t in trees):
         return None
-    k = len(boosters)
-    # Prediction reads only the trees; the first booster's value ranges fill the field.
+    k, n_trees = len(boosters), heads[0][0]
+    infos = ["none"] * max(shift + len(h[1]) for shift, h in zip(shifts, heads, strict=True))
+    for shift, head in zip(shifts, heads, strict=True):
+        infos[shift : shift + len(head[1])] = head[1]  # read by training only, not prediction
+    names = " ".join(f"Column_{i}" for i in range(len(infos)))
     lines = [
         "tree", "version=v4", f"num_class={k}", f"num_tree_per_iteration={k}",
-        "label_index=0", f"max_feature_idx={max_feature}", f"objective=multiclass num_class:{k}",
-        f"feature_names={names}", f"feature_infos={infos}", "",
+        "label_index=0", f"max_feature_idx={len(infos) - 1}",
+        f"objective=multiclass num_class:{k}", f"feature_names={names}",
+        f"feature_infos={' '.join(infos)}", "",
     ]  # fmt: skip
     for i in range(n_trees):
         for j in range(k):
@@ -143,14 +150,16 @@ def merge_boosters(boosters: Sequence[Any]) -> Any | None:
     return lightgbm.Booster(model_str="\n".join(lines))
 
 
-def _header(text: str) -> tuple[int, str, str, str] | None:
-    """(trees, max_feature_idx, feature_names, feature_infos) of a one-output model text,
-    else None."""
+def _header(text: str) -> tuple[int, list[str]] | None:
+    """(trees, feature_infos) of a one-output model text without linear trees, else None."""
     fields = dict(line.split("=", 1) for line in text.split("\n\n", 1)[0].splitlines()[1:])
-    if fields.get("num_tree_per_iteration") != "1" or fields.get("num_class") != "1":
+    one = fields.get("num_tree_per_iteration") == "1" and fields.get("num_class") == "1"
+    if not one or "\nis_linear=1" in text:
         return None
-    names, infos = fields["feature_names"], fields["feature_infos"]
-    return text.count("\nTree="), fields["max_feature_idx"], names, infos
+    infos = fields["feature_infos"].split(" ")
+    if len(infos) != int(fields["max_feature_idx"]) + 1:
+        return None
+    return text.count("\nTree="), infos
 
 
 def _trees(text: str) -> list[str]:
@@ -159,27 +168,43 @@ def _trees(text: str) -> list[str]:
     return [block.split("\n", 1)[1].strip("\n") for block in body.split("\nTree=")[1:]]
 
 
+def _shift(tree: str, shift: int) -> str:
+    """A tree's text with its split features ``shift`` columns further right."""
+    if not shift:
+        return tree
+    lines = tree.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("split_feature="):
+            features = line.removeprefix("split_feature=").split()
+            lines[i] = "split_feature=" + " ".join(str(int(f) + shift) for f in features)
+    return "\n".join(lines)
+
+
 def cached_native(
-    owner: Any, boosters: Sequence[Any], n_features: int, *, merge: bool = False
+    owner: Any, boosters: Sequence[Any], n_features: int, *, shifts: Sequence[int] | None = None
 ) -> NativePredictor | None:
-    """``NativePredictor.create(boosters, n_features)`` (of their ``merge_boosters`` join
-    when ``merge`` and they can be joined), made once and kept on ``owner`` until its
-    boosters or the row width change."""
-    cached: tuple[tuple[Any, ...], int, NativePredictor | None] | None
-    cached = getattr(owner, "_native", None)
-    # Tuples compare their items by identity first (``Booster`` has no ``__eq__``).
-    if cached is None or cached[1] != n_features or cached[0] != tuple(boosters):
-        merged = _try_merge(boosters) if merge else None
-        native = NativePredictor.create([merged] if merged else boosters, n_features)
-        cached = (tuple(boosters), n_features, native)
-        owner._native = cached
-    return cached[2]
+    """``NativePredictor.create(boosters, n_features)``, or with ``shifts`` that of
+    ``merge_boosters(boosters, shifts)`` (``None`` when they cannot be joined; then
+    ``n_features`` is the joined row's width); made once and kept on ``owner`` until its
+    boosters, the row width or the shifts change."""
+    key = (tuple(boosters), n_features, None if shifts is None else tuple(shifts))
+    cache: dict[tuple[Any, ...], NativePredictor | None] = getattr(owner, "_native", None) or {}
+    if key not in cache:  # boosters hash and compare by identity
+        if len(cache) >= 4:  # replaced boosters: forget the old ones
+            cache = {}
+        if shifts is None:
+            cache[key] = NativePredictor.create(boosters, n_features)
+        else:
+            merged = _try_merge(boosters, shifts)
+            cache[key] = NativePredictor.create([merged], n_features) if merged else None
+        owner._native = cache
+    return cache[key]
 
 
-def _try_merge(boosters: Sequence[Any]) -> Any | None:
+def _try_merge(boosters: Sequence[Any], shifts: Sequence[int]) -> Any | None:
     from lightgbm.basic import LightGBMError
 
     try:
-        return merge_boosters(boosters)
+        return merge_boosters(boosters, shifts)
     except (LightGBMError, ValueError, KeyError):
         return None

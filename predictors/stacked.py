@@ -205,9 +205,16 @@ class StackedQualityPredictor:
 
     def _correction(self, rows: FloatArray) -> FloatArray:
         """The booster's raw output, through LightGBM's C API without the Python wrapper
-        (``predictors.lgbm_native``) when available, else for a few prompts the numpy
-        tree walk (``predictors.tree_ensemble``), else ``booster.predict``."""
-        native = cached_native(self, [self.booster_], rows.shape[1])
+        (``predictors.lgbm_native``) when available: for one prompt, its m rows side by
+        side through the booster joined m times over, one single-row call; else for a few
+        prompts the numpy tree walk (``predictors.tree_ensemble``), else ``booster.predict``."""
+        m, width = self.n_models_, rows.shape[1]
+        if len(rows) == m:
+            shifts = [j * width for j in range(m)]
+            side_by_side = cached_native(self, [self.booster_] * m, m * width, shifts=shifts)
+            if side_by_side is not None:
+                return side_by_side.predict_raw(rows.reshape(1, -1))[0]
+        native = cached_native(self, [self.booster_], width)
         if native is not None:
             return native.predict_raw(rows)[:, 0]
         if len(rows) <= NUMPY_MAX_ROWS * self.n_models_:

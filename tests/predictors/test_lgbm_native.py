@@ -76,3 +76,20 @@ def test_length_predictor_one_row_equals_lightgbm_with_a_prior_column() -> None:
     )
     for i in range(len(probe)):
         np.testing.assert_array_equal(model.predict(probe[i : i + 1]), expected[i : i + 1])
+
+
+def test_shipped_quality_booster_side_by_side_gives_each_rows_bits() -> None:
+    quality = load_scorer().model.quality  # type: ignore[attr-defined]
+    booster, m = quality.booster_, quality.n_models_
+    width = booster.num_feature()
+    merged = merge_boosters([booster] * m, [j * width for j in range(m)])
+    assert merged is not None and merged.num_feature() == m * width
+    joined = NativePredictor.create([merged], m * width)
+    assert joined is not None
+    rows = _probe(5, 40 * m, width)
+    rows[:, 0] = np.tile(np.arange(m), 40)  # the categorical model id, as expand_rows writes it
+    rows[::17, 0] = np.nan  # and missing, which takes the categorical default
+    expected = predict_booster(booster, rows, raw=True).reshape(40, m)
+    for i in range(40):  # one prompt's m rows side by side
+        wide = rows[i * m : (i + 1) * m].reshape(1, -1)
+        np.testing.assert_array_equal(joined.predict_raw(wide), expected[i : i + 1])
