@@ -90,12 +90,17 @@ def best_index(
     pool: BoolArray,
 ) -> int:
     """``rank_rows(...)[0]`` for one prompt (1-d arrays): when one pool member has the
-    highest utility it is the answer without sorting; ties go through ``rank_rows``."""
-    members = pool & np.isfinite(utility_values)
-    if members.any():
-        top = np.flatnonzero(members & (utility_values == utility_values[members].max()))
+    highest utility it is the answer without sorting; ties go through ``rank_rows``.
+    Models are few, so the scan is in plain Python (members' utilities are finite)."""
+    values = utility_values.tolist()
+    columns = [
+        j for j, member in enumerate((pool & np.isfinite(utility_values)).tolist()) if member
+    ]
+    if columns:
+        best = max(values[j] for j in columns)
+        top = [j for j in columns if values[j] == best]
         if len(top) == 1:
-            return int(top[0])
+            return top[0]
     return int(rank_one(utility_values, quality, cost_usd, runtime_s, pool)[0])
 
 

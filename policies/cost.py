@@ -59,7 +59,7 @@ def hosted_cost(
 
 def is_quality_only(cost_usd: ArrayLike) -> bool:
     """True when no model has a finite cost: a pool without prices."""
-    return not bool(np.isfinite(np.asarray(cost_usd, dtype=np.float64)).any())
+    return not np.count_nonzero(np.isfinite(np.asarray(cost_usd, dtype=np.float64)))
 
 
 def quality_only_cost(cost_usd: ArrayLike) -> FloatArray:
@@ -73,7 +73,7 @@ def quality_only_cost(cost_usd: ArrayLike) -> FloatArray:
     return np.asarray(np.where(priced, cost, 0.0), dtype=np.float64)
 
 
-def _unit_prices(economics: Sequence[ModelEconomics]) -> FloatArray:
+def unit_prices(economics: Sequence[ModelEconomics]) -> FloatArray:
     """(m, 3) input, output and per-request USD; NaN rows where a price is unknown."""
     rows = [
         (m.input_usd_per_token, m.output_usd_per_token, m.usd_per_request)
@@ -99,24 +99,30 @@ def estimate(
     completion_tokens: ArrayLike,
     *,
     accelerators: Mapping[str, AcceleratorProfile] = ACCELERATORS,
+    prices: FloatArray | None = None,
 ) -> Estimates:
     """Cost and runtime of one request of ``prompt_tokens`` on every model.
 
     ``completion_tokens`` has one predicted (or worst-case ``max_tokens``) length per
-    model; ``runtime`` one ``RuntimeParams`` per model, in the same order.
+    model; ``runtime`` one ``RuntimeParams`` per model, in the same order; ``prices``, if
+    given, is ``unit_prices(economics)`` (fixed per catalog, so callers may keep it).
     """
     completion = np.asarray(completion_tokens, dtype=np.float64)
     if not len(economics) == len(runtime) == len(completion):
         raise ValueError("economics, runtime and completion_tokens must have equal lengths")
-    prices = _unit_prices(economics)
+    prices = unit_prices(economics) if prices is None else prices
     cost = hosted_cost(prompt_tokens, completion, prices[:, 0], prices[:, 1], prices[:, 2])
-    seconds = np.empty(len(economics))
-    counts = np.empty(len(economics), dtype=np.int64)
-    for i, (model, params) in enumerate(zip(economics, runtime, strict=True)):
-        out = float(completion[i])
-        seconds[i] = params.runtime(prompt_tokens, out)
-        counts[i] = params.accelerators
+    seconds = [
+        params.runtime(prompt_tokens, out)
+        for params, out in zip(runtime, completion.tolist(), strict=True)
+    ]
+    for i, model in enumerate(economics):
         if model.is_local:
             profile = accelerators.get(model.accelerator or "")
-            cost[i] = _local_cost(model, seconds[i], params.accelerators, profile)
-    return Estimates(cost, seconds, counts, tuple(p.source for p in runtime))
+            cost[i] = _local_cost(model, seconds[i], runtime[i].accelerators, profile)
+    return Estimates(
+        cost,
+        np.array(seconds, dtype=np.float64),
+        np.array([params.accelerators for params in runtime], dtype=np.int64),
+        tuple(p.source for p in runtime),
+    )

@@ -65,10 +65,10 @@ def decide(
     done = len(constraints)
     feasible = first == done
     pool, failed = feasible, None
-    if not feasible.any():
+    if not np.count_nonzero(feasible):  # count_nonzero: no Python-level wrapper
         failed = constraints[int(first.max())].name
         pool = ~hard
-        if not prefs.fallback_on_infeasible or not pool.any():
+        if not prefs.fallback_on_infeasible or not np.count_nonzero(pool):
             raise _no_feasible(table, first, constraints)
     utility = utility_of(table, prefs)
     ranking = rank(table, utility, pool)
@@ -87,7 +87,7 @@ def decide(
         fell_back=failed is not None,
         notes=_removal_notes(table, first, constraints),
         failed_constraint=failed,
-        ranking=tuple(ranking[: int(pool.sum())].tolist()),
+        ranking=tuple(ranking[: np.count_nonzero(pool)].tolist()),
     )
 
 
@@ -95,7 +95,7 @@ def _reasons(
     first: IntArray, constraints: tuple[Constraint, ...], feasible: BoolArray
 ) -> tuple[str | None, ...]:
     """Per model, the name of the first constraint it fails (None when feasible)."""
-    if feasible.all():
+    if np.count_nonzero(feasible) == len(feasible):
         return (None,) * len(first)
     done = len(constraints)
     return tuple(None if k == done else constraints[k].name for k in first.tolist())
@@ -130,7 +130,7 @@ def first_failures(
     need = Need(tokens=needed_tokens)
     for position, row in enumerate(constraints):
         failed = row.test(table, prefs, need)
-        if failed is None:
+        if failed is None or not np.count_nonzero(failed):
             continue
         first[failed & (first == done)] = position
         if not row.relaxable:
@@ -192,7 +192,7 @@ def _explain(
     constraints: tuple[Constraint, ...],
 ) -> str:
     parts = [f"fell back: {failed} removed every model"] if failed else []
-    size = int(pool.sum())
+    size = int(np.count_nonzero(pool))
     top = choose(table, table.quality, pool)
     if size == 1:
         parts.append("only candidate left")
@@ -200,10 +200,13 @@ def _explain(
         parts.append(f"highest predicted quality among {size} candidates")
     else:
         parts.append(_trade_off(table, prefs, top, index))
-    unconstrained = choose(table, utility, first > 0)  # all but missing estimates
-    if unconstrained != index and failed is None:
-        name = constraints[int(first[unconstrained])].name
-        parts.append(f"{name} excluded {table.models[unconstrained]} (higher utility)")
+    if failed is None:
+        widened = first > 0  # all but missing estimates; the pool itself if only they left
+        same = not np.count_nonzero(widened & ~pool)
+        unconstrained = index if same else choose(table, utility, widened)
+        if unconstrained != index:
+            name = constraints[int(first[unconstrained])].name
+            parts.append(f"{name} excluded {table.models[unconstrained]} (higher utility)")
     return "; ".join(parts)
 
 

@@ -32,15 +32,14 @@ def pareto_front(
     c = np.asarray(cost, dtype=np.float64)
     r = np.asarray(runtime, dtype=np.float64)
     # weakly[i, j]: i is at least as good as j everywhere.
-    q_ge = q[:, None] >= q[None, :]
-    c_le = c[:, None] <= c[None, :]
-    r_le = r[:, None] <= r[None, :]
-    weakly = q_ge & c_le & r_le
+    weakly = q[:, None] >= q
+    weakly &= c[:, None] <= c
+    weakly &= r[:, None] <= r
     # With weakly[i, j] true, "not strictly better anywhere" means an exact tie, i.e.
     # weakly[j, i] as well.
     dominates = np.asarray(weakly & ~weakly.T, dtype=np.bool_)
     if mask is None:
-        return np.asarray(~dominates.any(axis=0), dtype=np.bool_)
+        return np.asarray(~np.logical_or.reduce(dominates, axis=0), dtype=np.bool_)
     member = np.asarray(mask, dtype=np.bool_)
-    dominated = (dominates & member[:, None]).any(axis=0)
+    dominated = np.logical_or.reduce(dominates & member[:, None], axis=0)  # .any(axis=0)
     return member & ~dominated

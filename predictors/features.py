@@ -94,14 +94,14 @@ class FeatureBuilder:
         ``groups[i]`` the group whose training prompts are its neighbours."""
         vectors = np.asarray(embeddings, dtype=np.float32)
         reduced = (vectors - self.mean_vector_) @ self.components_.T
-        cluster = np.argmax(vectors @ self.centroids_.T, axis=1)
+        cluster = (vectors @ self.centroids_.T).argmax(axis=1)
         blocks = [
             structure,
             reduced,
             self.cluster_means_[cluster],
             self.neighbours(vectors, exclude_rows, groups),
         ]
-        return np.asarray(np.hstack(blocks), dtype=np.float64)  # already float64: no copy
+        return np.asarray(np.concatenate(blocks, axis=1), dtype=np.float64)  # float64: no copy
 
     def neighbour_columns(self, features: FloatArray) -> FloatArray:
         """The neighbour block of a ``transform`` output: K x (m rates, mean similarity)."""
@@ -114,6 +114,10 @@ class FeatureBuilder:
         groups: NDArray[np.intp] | None = None,
     ) -> FloatArray:
         """Per k: each model's mean score among the k nearest training prompts, and mean sim."""
+        if len(vectors) == 1 and exclude_rows is None and groups is not None:
+            one = self._one_prompt(vectors, int(np.asarray(groups)[0]))
+            if one is not None:
+                return one
         sims = vectors @ self.train_vectors_.T
         if groups is not None:
             sims[np.asarray(groups)[:, None] != self.train_groups_[None, :]] = -np.inf
@@ -143,6 +147,63 @@ class FeatureBuilder:
         ]  # a pairwise sum per prefix, as before: a running sum would round differently
         blocks = np.concatenate([rates, np.stack(mean_sims, axis=1)[:, :, None]], axis=2)
         return blocks.reshape(len(vectors), -1)
+
+    def _one_prompt(self, vector: NDArray[np.float32], group: int) -> FloatArray | None:
+        """``neighbours`` of one new prompt of ``group`` without the 2-d machinery: only
+        the group's rows are ranked, and only as far as its limit. Same bits as the
+        general path; ``None`` (use that path) when tied similarities make the general
+        path's order depend on its sort, or for a group without training rows."""
+        found = self._group_rows().get(group)
+        if found is None:
+            return None
+        rows, limit, stats = found
+        # The full product, then the group's entries: a product with the group's rows
+        # alone may round differently (BLAS kernels block by position).
+        sims = (vector @ self.train_vectors_.T)[0][rows]
+        k_max, m = min(max(self.ks), len(self.train_vectors_)), len(self.model_means_)
+        need = min(k_max, limit, len(sims))  # ranks past the limit never count
+        top = (-sims).argpartition(need)[: need + 1] if need < len(sims) else np.arange(need)
+        top = top[(-sims[top]).argsort()]
+        top_sims = sims[top]
+        if np.count_nonzero(top_sims[1:] < top_sims[:-1]) < len(top_sims) - 1:
+            return None  # a tie (or NaN): the general path's order is its sort's
+        # Row after row, as the general path's running sum (a reduction over the first
+        # axis adds the rows in order: the same additions as the cumsum).
+        ranked = stats.take(top[:need], axis=0)
+        totals = np.empty((len(self.ks), 2 * m))
+        for block, k in enumerate(self.ks):
+            np.add.reduce(ranked[: min(k, k_max, need)], axis=0, out=totals[block])
+        sums, counts = totals[:, :m], totals[:, m:]
+        out = np.empty((len(self.ks), m + 1))
+        out[:, :m] = np.where(counts > 0, sums / np.maximum(counts, 1), self.model_means_)
+        # The general path sums each prefix of k_max similarities pairwise, zeros past
+        # the limit included: the same zeros keep the same pairing and rounding.
+        kept = np.zeros(k_max, dtype=top_sims.dtype)
+        kept[:need] = top_sims[:need]
+        for block, k in enumerate(self.ks):
+            total = float(np.add.reduce(kept[: min(k, k_max)]))
+            out[block, m] = total / max(min(k, k_max, need), 1)
+        return out.reshape(1, -1)
+
+    def _group_rows(self) -> dict[int, tuple[NDArray[np.intp], int, FloatArray]]:
+        """Per group: its training rows, its neighbour limit (``_limits``) and, one row
+        per training row, its scores (NaN as 0) then its 0/1 presence marks; built once
+        per set of training labels and scores."""
+        cached = getattr(self, "_group_cache", None)
+        key = (self.train_groups_, self.train_scores_)
+        if cached is None or cached[0][0] is not key[0] or cached[0][1] is not key[1]:
+            labels = np.asarray(self.train_groups_)
+            groups = np.unique(labels).tolist()
+            limits = self._limits(np.array(groups, dtype=np.intp), len(groups))[:, 0].tolist()
+            present = ~np.isnan(self.train_scores_)
+            stats = np.hstack([np.where(present, self.train_scores_, 0.0), present])
+            table = {
+                g: (rows, limit, np.ascontiguousarray(stats[rows], dtype=np.float64))
+                for g, limit in zip(groups, limits, strict=True)
+                for rows in [np.flatnonzero(labels == g)]
+            }
+            cached = self._group_cache = (key, table)
+        return cached[1]
 
     def _limits(self, groups: NDArray[np.intp] | None, n: int) -> NDArray[np.intp]:
         """(n, 1) most neighbours a prompt may use: half its training group, less one.

@@ -41,9 +41,9 @@ def group_labels(
 
 
 def _softmax(z: FloatArray) -> FloatArray:
-    z = z - z.max(axis=1, keepdims=True)
+    z = z - np.maximum.reduce(z, axis=1, keepdims=True)  # .max without its wrapper
     e = np.exp(z)
-    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+    return np.asarray(e / np.add.reduce(e, axis=1, keepdims=True), dtype=np.float64)
 
 
 class GroupPrior:
@@ -58,7 +58,7 @@ class GroupPrior:
         self.random_state = random_state
 
     def _inputs(self, vectors: NDArray[np.floating], structure: FloatArray) -> FloatArray:
-        return np.hstack([structure, np.asarray(vectors, dtype=np.float64)])
+        return np.concatenate([structure, np.asarray(vectors, dtype=np.float64)], axis=1)
 
     def fit(
         self,

@@ -70,16 +70,24 @@ class LengthPredictor:
         """Predicted completion tokens (n x m), at least 1.
 
         Models with a prior length get it; the learned ones go, for one row (the server's
-        prompt), through LightGBM's single-row C entry point (``predictors.lgbm_native``), for a
-        few rows through one numpy walk of all their trees (``predictors.tree_ensemble``:
-        same values, one call instead of m), and for large batches through LightGBM itself.
+        prompt), through LightGBM's single-row C entry point with all boosters joined into
+        one (``predictors.lgbm_native``), for a few rows through one numpy walk of all their
+        trees (``predictors.tree_ensemble``: same values, one call instead of m), and for
+        large batches through LightGBM itself.
         """
-        logs = np.repeat(np.log1p(self.constant_tokens_)[None, :], len(x), axis=0)
         learned = [j for j, booster in enumerate(self.boosters_) if booster is not None]
+        single = None
+        if learned and len(x) == 1:
+            boosters = [self.boosters_[j] for j in learned]
+            width, joined = x.shape[1], [0] * len(boosters)
+            single = cached_native(self, boosters, width, shifts=joined) or cached_native(
+                self, boosters, width
+            )
+        if single is not None and len(learned) == len(self.boosters_):
+            return np.maximum(np.expm1(single.predict_raw(x)), 1.0)  # no constant column
+        logs = np.repeat(np.log1p(self.constant_tokens_)[None, :], len(x), axis=0)
         if not learned:
             return np.maximum(np.expm1(logs), 1.0)
-        boosters = [self.boosters_[j] for j in learned]
-        single = cached_native(self, boosters, x.shape[1]) if len(x) == 1 else None
         ensemble = self._ensemble() if single is None and len(x) <= NUMPY_MAX_ROWS else None
         if single is not None:
             logs[:, learned] = single.predict_raw(x)

@@ -55,7 +55,7 @@ class QualityModel:
         return self
 
     def _quality_inputs(self, p0: FloatArray, x: FloatArray, structure: FloatArray) -> FloatArray:
-        return np.hstack([p0, self.features.neighbour_columns(x), structure])
+        return np.concatenate([p0, self.features.neighbour_columns(x), structure], axis=1)
 
     def predict(
         self, vectors: NDArray[np.float32], structure: FloatArray
@@ -63,7 +63,7 @@ class QualityModel:
         """(quality, completion tokens), both n x m."""
         proba = self.prior.group_proba(vectors, structure)
         p0 = proba @ self.prior.group_means_
-        x = self.features.transform(vectors, structure, groups=np.argmax(proba, axis=1))
+        x = self.features.transform(vectors, structure, groups=proba.argmax(axis=1))
         gate = proba @ self.quality.gate_
         quality = self.quality.predict_proba(self._quality_inputs(p0, x, structure), gate)
         return quality, self.length.predict(x)

@@ -53,6 +53,8 @@ class _ColumnPlan:
     shrunk: list[tuple[int, int, float, float]]
     #: (column, prior) of the models the artifact never saw.
     prior_columns: list[tuple[int, float]]
+    #: Whether the columns are exactly the artifact's models in the artifact's order.
+    identity: bool
 
 
 class ArtifactScorer:
@@ -107,9 +109,12 @@ class ArtifactScorer:
         quality, tokens = self.predict_known(prompts)
         plan = self._plan(cards)
         n = len(prompts)
-        out_q, out_t = np.empty((n, len(cards))), np.empty((n, len(cards)))
-        out_q[:, plan.known_columns] = quality[:, plan.known_sources]
-        out_t[:, plan.known_columns] = tokens[:, plan.known_sources]
+        if plan.identity:  # the artifact's own models in its order: its fresh arrays
+            out_q, out_t = quality, tokens
+        else:
+            out_q, out_t = np.empty((n, len(cards))), np.empty((n, len(cards)))
+            out_q[:, plan.known_columns] = quality[:, plan.known_sources]
+            out_t[:, plan.known_columns] = tokens[:, plan.known_sources]
         for col, j, n_rec, prior in plan.shrunk:
             out_q[:, col] = shrink(quality[:, j], n_rec, prior, self.shrink_strength)
         if plan.prior_columns:
@@ -129,6 +134,7 @@ class ArtifactScorer:
             (col, self._column[c.name]) for col, c in enumerate(cards) if c.name in self._column
         ]
         stats = self.manifest["stats"]
+        columns = list(range(len(self.models)))
         plan = _ColumnPlan(
             names=tuple(c.name for c in cards),
             sources=sources,
@@ -145,6 +151,7 @@ class ArtifactScorer:
                 for col, (c, source) in enumerate(zip(cards, sources, strict=True))
                 if source == "metadata-prior"
             ],
+            identity=[col for col, _ in known] == [j for _, j in known] == columns,
         )
         self._plan_cache = (cards, plan)
         return plan

@@ -39,6 +39,8 @@ FloatArray = NDArray[np.float64]
 
 def expand_rows(x: FloatArray, n_models: int, n_blocks: int) -> tuple[FloatArray, FloatArray]:
     """(n * m, d) per-(prompt, model) features and the (n * m,) init score ``logit p0``."""
+    if len(x) == 1:
+        return _expand_one(x[0], n_models, n_blocks)
     n, m = len(x), n_models
     end = m + n_blocks * (m + 1)
     prior = x[:, :m]
@@ -59,6 +61,24 @@ def expand_rows(x: FloatArray, n_models: int, n_blocks: int) -> tuple[FloatArray
         np.repeat(extra, m, axis=0),
     ]
     return np.hstack(columns), init.reshape(-1)
+
+
+def _expand_one(x: FloatArray, m: int, n_blocks: int) -> tuple[FloatArray, FloatArray]:
+    """``expand_rows`` of one prompt (1-d ``x``), written into one array: the same
+    elementwise operations and means (float64 sum / count), without the 2-d stacking."""
+    end = m + n_blocks * (m + 1)
+    blocks = x[m:end].reshape(n_blocks, m + 1)
+    logits = logit(x[:end])
+    init = logits[:m]
+    rows = np.empty((m, 2 + 3 * n_blocks + len(x) - end))
+    rows[:, 0] = np.arange(m)
+    rows[:, 1] = init
+    rows[:, 2 : 2 + n_blocks] = (logits[m:].reshape(n_blocks, m + 1)[:, :m] - init).T
+    shared = np.add.reduce(blocks[:, :m], axis=1) / m - np.add.reduce(x[:m]) / m
+    rows[:, 2 + n_blocks : 2 + 2 * n_blocks] = shared
+    rows[:, 2 + 2 * n_blocks : 2 + 3 * n_blocks] = blocks[:, m]
+    rows[:, 2 + 3 * n_blocks :] = x[end:]
+    return rows, init
 
 
 def _cross_entropy(y: FloatArray, raw: FloatArray) -> float:
@@ -185,9 +205,16 @@ class StackedQualityPredictor:
 
     def _correction(self, rows: FloatArray) -> FloatArray:
         """The booster's raw output, through LightGBM's C API without the Python wrapper
-        (``predictors.lgbm_native``) when available, else for a few prompts the numpy
-        tree walk (``predictors.tree_ensemble``), else ``booster.predict``."""
-        native = cached_native(self, [self.booster_], rows.shape[1])
+        (``predictors.lgbm_native``) when available: for one prompt, its m rows side by
+        side through the booster joined m times over, one single-row call; else for a few
+        prompts the numpy tree walk (``predictors.tree_ensemble``), else ``booster.predict``."""
+        m, width = self.n_models_, rows.shape[1]
+        if len(rows) == m:
+            shifts = [j * width for j in range(m)]
+            side_by_side = cached_native(self, [self.booster_] * m, m * width, shifts=shifts)
+            if side_by_side is not None:
+                return side_by_side.predict_raw(rows.reshape(1, -1))[0]
+        native = cached_native(self, [self.booster_], width)
         if native is not None:
             return native.predict_raw(rows)[:, 0]
         if len(rows) <= NUMPY_MAX_ROWS * self.n_models_:

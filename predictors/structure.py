@@ -35,7 +35,7 @@ STRUCTURE_NAMES = (
 PUNCT = ",.;:!?()[]{}\"'"
 _ASCII_DIGITS = "0123456789"
 _ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_PUNCT_CODES = np.frombuffer(PUNCT.encode(), dtype=np.uint8).astype(np.intp)
+_PUNCT_CODES = tuple(PUNCT.encode())
 _WORD_CHARS = frozenset(string.ascii_letters + string.digits + "_")
 #: The word alternatives of ``CODE`` (case-sensitive) and ``MATH`` (lower-cased text), and
 #: whether each ends in ``\b``. None of them can overlap itself.
@@ -65,19 +65,23 @@ def _code_markers(text: str) -> int:
     return text.count("```") + words + braces
 
 
-def _math_markers(text: str) -> int:
+def _math_markers(text: str, has_digits: bool = True) -> int:
     lower = text.lower()
     words = sum(_bounded(lower, word, end) for word, end in _MATH_WORDS if word in lower)
-    return lower.count("\\frac") + words + len(_MATH_ARITHMETIC.findall(text))
+    arithmetic = len(_MATH_ARITHMETIC.findall(text)) if has_digits else 0  # needs a digit
+    return lower.count("\\frac") + words + arithmetic
 
 
 def _common(text: str, code: int, math: int, counts: tuple[int, int, int, int]) -> list[float]:
     n = max(len(text), 1)
     digits, upper, non_ascii, punct = counts
+    sizes = [len(text), len(text.split()), text.count("\n")]
+    # One elementwise call for the three logs: the same value for each as its own call.
+    log_chars, log_words, log_lines = np.log1p(np.array(sizes, dtype=np.float64)).tolist()
     return [
-        float(np.log1p(len(text))),
-        float(np.log1p(len(text.split()))),
-        float(np.log1p(text.count("\n"))),
+        log_chars,
+        log_words,
+        log_lines,
         digits / n,
         upper / n,
         non_ascii / n,
@@ -92,11 +96,11 @@ def _common(text: str, code: int, math: int, counts: tuple[int, int, int, int]) 
 
 def ascii_row(text: str) -> list[float]:
     """The structure features of plain-ASCII ``text`` (see the module docstring)."""
-    counts = np.bincount(np.frombuffer(text.encode("ascii"), dtype=np.uint8), minlength=128)
-    classes = (
-        int(counts[48:58].sum()), int(counts[65:91].sum()), 0, int(counts[_PUNCT_CODES].sum())
-    )  # fmt: skip
-    return _common(text, _code_markers(text), _math_markers(text), classes)
+    codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    counts = np.bincount(codes, minlength=128).tolist()
+    digits = sum(counts[48:58])
+    classes = (digits, sum(counts[65:91]), 0, sum(counts[c] for c in _PUNCT_CODES))
+    return _common(text, _code_markers(text), _math_markers(text, digits > 0), classes)
 
 
 def regex_row(text: str) -> list[float]:

@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 
 from policies import CandidateTable, Decision, NoFeasibleModel, Preferences, decide
-from policies.cost import Estimates, estimate
+from policies.cost import Estimates, estimate, unit_prices
 from policies.economics import ModelEconomics
 from policies.runtime import RuntimeEstimator
 from predictors.base import ModelCard, Prompt, Scorer, ScoreTable
@@ -83,6 +83,7 @@ class DecisionEngine:
         self.scorer = scorer
         self.cards = tuple(model_card(m) for m in catalog.models)
         self.economics = tuple(model_economics(m) for m in catalog.models)
+        self._prices = unit_prices(self.economics)
         #: Completion tokens per model when no prompt is scored (named-model requests).
         self.length_prior = prior_lengths(self.cards)
         self._sources: tuple[str, ...] | None = None
@@ -127,7 +128,7 @@ class DecisionEngine:
         """Predicted cost and runtime of every catalog model for one request."""
         params = [self.runtime.params(m.name) for m in self.economics]
         tokens = np.asarray(completion_tokens, dtype=np.float64)
-        return estimate(self.economics, params, prompt_tokens, tokens)
+        return estimate(self.economics, params, prompt_tokens, tokens, prices=self._prices)
 
     def named_cost(self, index: int, prompt_tokens: int) -> float:
         """Predicted cost of a request named for the model at ``index`` (length prior)."""

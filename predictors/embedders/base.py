@@ -23,8 +23,13 @@ class Embedder(Protocol):
         ...
 
 
+def row_norms(array: NDArray[np.floating]) -> NDArray[np.floating]:
+    """(n, 1) L2 norms of the rows: ``np.linalg.norm(array, axis=1, keepdims=True)``
+    (the same reduction) without its argument handling."""
+    return np.sqrt(np.add.reduce(array * array, axis=1, keepdims=True))
+
+
 def normalise(vectors: NDArray[np.floating]) -> NDArray[np.float32]:
     """Rows scaled to unit L2 norm (zero rows stay zero)."""
     array = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    return array / np.maximum(norms, 1e-12)
+    return array / np.maximum(row_norms(array), 1e-12)

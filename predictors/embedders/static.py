@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from predictors.embedders.base import normalise
+from predictors.embedders.base import normalise, row_norms
 from predictors.embedders.sentence import folder_fingerprint, minilm_path
 from predictors.embedders.wordpiece import AsciiWordPiece, is_bert_wordpiece
 
@@ -51,6 +51,10 @@ class StaticEmbedder:
         plain = model.token_mapping is None and model.weights is None
         plain = plain and model.embedding.dtype != np.int8 and is_bert_wordpiece(model.tokenizer)
         self._wordpiece = AsciiWordPiece(model.tokenizer) if plain else None
+        # float16 → float32 is exact, so summing rows of a float32 copy (15 MB for the
+        # shipped model) gives the bits of casting the picked rows, ~4x faster.
+        half = plain and model.embedding.dtype == np.float16
+        self._float32 = np.asarray(model.embedding, dtype=np.float32) if half else None
 
     @property
     def id(self) -> str:
@@ -64,7 +68,8 @@ class StaticEmbedder:
                 list(texts), show_progress_bar=False, use_multiprocessing=False
             )
             return normalise(vectors)
-        return normalise(np.vstack([self._pooled(text) for text in texts]))
+        rows = [self._pooled(text) for text in texts]
+        return normalise(rows[0] if len(rows) == 1 else np.vstack(rows))
 
     def _token_ids(self, text: str) -> list[int]:
         """``StaticModel.tokenize`` of ``text`` as ``encode`` cuts and truncates it."""
@@ -76,7 +81,7 @@ class StaticEmbedder:
             return list(model.tokenize([text])[0])
         ids = ids if limit is None else ids[:limit]
         unknown = model.unk_token_id
-        return ids if unknown is None else [i for i in ids if i != unknown]
+        return ids if unknown is None or unknown not in ids else [i for i in ids if i != unknown]
 
     def _pooled(self, text: str) -> NDArray[np.floating]:
         """(1, dim) row of ``StaticModel.encode([text])``: the same numpy operations."""
@@ -84,14 +89,14 @@ class StaticEmbedder:
         dtype = model.embedding.dtype
         out = np.zeros((1, model.dim), dtype=dtype)
         ids = self._token_ids(text)
-        if ids:
-            # ``ndarray.mean`` of float16 sums in float32, divides, and casts back; the
-            # same steps spelled out skip its generic reduction machinery (4x faster).
-            rows = model.embedding[np.array([ids], dtype=np.int64)]
-            total = rows.astype(np.float32).sum(axis=1) if dtype == np.float16 else None
-            out[[0]] = rows.mean(axis=1) if total is None else total / np.float32(len(ids))
+        if ids and self._float32 is not None:
+            # ``ndarray.mean`` of float16 sums in float32 (row after row), divides, and
+            # casts back; the same steps spelled out skip its generic reduction machinery.
+            total = np.add.reduce(self._float32.take(ids, axis=0), axis=0, keepdims=True)
+            out[:] = total / np.float32(len(ids))
+        elif ids:
+            out[:] = model.embedding[np.array([ids], dtype=np.int64)].mean(axis=1)
         if model.normalize:
             out32 = out.astype(np.float32)
-            norm = np.linalg.norm(out32, axis=1, keepdims=True) + 1e-32
-            return (out32 / norm).astype(out.dtype)
+            return (out32 / (row_norms(out32) + 1e-32)).astype(out.dtype)
         return out

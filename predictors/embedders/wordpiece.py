@@ -62,7 +62,9 @@ class AsciiWordPiece:
 
     def ids(self, text: str) -> list[int] | None:
         """Token ids without special tokens, or ``None`` when ``text`` is not plain ASCII."""
-        if not text.isascii() or _NOT_PLAIN.search(text):
+        # ``isprintable`` (a C scan) settles single-line text; tab, newline and carriage
+        # return are plain too, so other text asks the expression.
+        if not text.isascii() or (not text.isprintable() and _NOT_PLAIN.search(text)):
             return None
         found = _WORDS.findall(text.lower())
         known = list(map(self._words.get, found))  # a C loop: most words are known

@@ -70,3 +70,38 @@ def test_training_rows_match_reference(shipped) -> None:  # type: ignore[no-unty
         builder.neighbours(train, np.arange(n), builder.train_groups_),
         _reference(builder, train, np.arange(n), builder.train_groups_),
     )
+
+
+def test_one_prompt_path_matches_reference_for_every_group(shipped) -> None:  # type: ignore[no-untyped-def]
+    builder, vectors, _ = shipped
+    fast = 0
+    for i in range(0, len(vectors), 3):  # training prompts served as new ones: ties happen
+        one = vectors[i : i + 1]
+        for group in range(int(builder.train_groups_.max()) + 1):
+            fast += builder._one_prompt(one, group) is not None
+            labels = np.array([group])
+            np.testing.assert_array_equal(
+                builder.neighbours(one, None, labels), _reference(builder, one, None, labels)
+            )
+    assert fast > 0.8 * 3 * len(range(0, len(vectors), 3))  # the fast path is the usual one
+
+
+def test_ties_fall_back_to_the_general_order() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(60, 8)).astype(np.float32)
+    vectors = np.vstack([base, base[:30]])  # 30 exact duplicates: tied similarities
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = rng.integers(0, 2, size=(90, 3)).astype(np.float64)
+    scores[rng.random(scores.shape) < 0.1] = np.nan
+    groups = np.arange(90) % 2
+    builder = FeatureBuilder(ks=(3, 10, 40), n_clusters=3, n_components=4)
+    builder.fit(vectors, scores, groups)
+    tied = 0
+    for i in range(len(vectors)):
+        one, labels = vectors[i : i + 1], groups[i : i + 1]
+        tied += builder._one_prompt(one, int(labels[0])) is None
+        np.testing.assert_array_equal(
+            builder.neighbours(one, None, labels), _reference(builder, one, None, labels)
+        )
+    assert tied > 0
+    assert builder._one_prompt(vectors[:1], 7) is None  # a group without training rows

@@ -33,7 +33,19 @@ def _routerbench_texts() -> list[str]:
 
 def _reference(embedder: StaticEmbedder, texts: list[str]) -> np.ndarray:
     model = embedder._model
-    return normalise(model.encode(texts, show_progress_bar=False, use_multiprocessing=False))
+    vectors = model.encode(texts, show_progress_bar=False, use_multiprocessing=False)
+    array = np.asarray(vectors, dtype=np.float32)
+    return array / np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
+
+
+def test_normalise_equals_linalg_norm() -> None:
+    rng = np.random.default_rng(0)
+    for dtype in (np.float16, np.float32, np.float64):
+        vectors: np.ndarray = rng.normal(size=(50, 128)).astype(dtype)
+        vectors[3] = 0.0
+        array = np.asarray(vectors, dtype=np.float32)
+        expected = array / np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
+        np.testing.assert_array_equal(normalise(vectors), expected)
 
 
 def test_fast_path_is_taken(embedder: StaticEmbedder) -> None:

@@ -45,3 +45,15 @@ def test_non_ascii_text_goes_through_the_regexes() -> None:
     text = "Résous l'équation 2 + 2 = x ; def f(): return 1\nA) oui"
     np.testing.assert_array_equal(structure_features([text])[0], regex_row(text))
     assert structure_features([text])[0, 5] > 0  # non-ASCII fraction
+
+
+def test_log_sizes_equal_one_log1p_call_each() -> None:
+    # ``_common`` takes the three logs in one elementwise call; each must equal its own call.
+    sizes = list(range(0, 5000)) + [10**k + d for k in range(4, 9) for d in (-1, 0, 1)]
+    batched = np.log1p(np.array(sizes, dtype=np.float64)).tolist()
+    for size, value in zip(sizes, batched, strict=True):
+        assert value == float(np.log1p(size))
+    for text in ["", "a", "a b\nc", "x " * 999 + "\n" * 77]:
+        row = ascii_row(text)
+        expected = [float(np.log1p(n)) for n in (len(text), len(text.split()), text.count("\n"))]
+        assert row[:3] == expected

@@ -84,10 +84,12 @@ def test_stacked_predictor_walks_small_batches_with_lightgbm_output() -> None:
     reference = 1 / (1 + np.exp(-(init + model.booster_.predict(rows, raw_score=True))))
     expected = reference.reshape(n, m)
     np.testing.assert_array_equal(model.predict_proba(x), expected)  # LightGBM's C API
-    assert model._native[2] is not None
+    natives = vars(model)["_native"]  # kept by predictors.lgbm_native.cached_native
+    assert all(native is not None for native in natives.values())
     np.testing.assert_array_equal(model.predict_proba(x[:10]), expected[:10])
     single = np.vstack([model.predict_proba(x[i : i + 1]) for i in range(10)])
     np.testing.assert_array_equal(single, expected[:10])
+    assert len(natives) == 2  # one prompt: its rows side by side, one joined booster
     ensemble = compile_boosters([model.booster_])  # the fallback without the C API
     assert ensemble is not None
     walked = 1 / (1 + np.exp(-(init + ensemble.predict_raw(rows)[:, 0])))
