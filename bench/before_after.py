@@ -7,7 +7,7 @@ then drives them in rounds; inside a round every scenario runs on before and aft
 back, in ABBA order across rounds, so drift in the machine's load hits both alike. Reported
 per scenario: the median over rounds of wrk's p50, p99 and req/s, and after/before ratios.
 Scenarios: named at concurrency 1 with the log on and off (the log's cost is the p50
-difference), and named and auto at 8 and 32 with the log on (the default).
+difference), and named and auto at 8 and 32 (auto also at 1) with the log on (the default).
 
     .venv/bin/python bench/before_after.py --before /tmp/before --after . [--rounds 3]
 """
@@ -52,6 +52,7 @@ CASES = (
     Case("named", 1, False),
     Case("named", 8, True),
     Case("named", 32, True),
+    Case("auto", 1, True),
     Case("auto", 8, True),
     Case("auto", 32, True),
 )
