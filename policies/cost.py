@@ -57,6 +57,21 @@ def hosted_cost(
     )
 
 
+def hosted_cost_one(
+    economics: ModelEconomics, prompt_tokens: float, completion_tokens: float
+) -> float:
+    """``hosted_cost`` of one request on one hosted model, in Python floats: the same IEEE
+    operations in the same order, so the same bits, without numpy's per-call overhead (it
+    runs on the event loop for every served request). NaN without a price."""
+    if economics.input_usd_per_token is None or economics.output_usd_per_token is None:
+        return math.nan
+    return (
+        float(prompt_tokens) * economics.input_usd_per_token
+        + float(completion_tokens) * economics.output_usd_per_token
+        + economics.usd_per_request
+    )
+
+
 def is_quality_only(cost_usd: ArrayLike) -> bool:
     """True when no model has a finite cost: a pool without prices."""
     return not np.count_nonzero(np.isfinite(np.asarray(cost_usd, dtype=np.float64)))

@@ -131,7 +131,12 @@ def build_services(
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
     metrics = RouterMetrics(registry)
     loop_health = LoopHealthMetrics(metrics.registry)
-    batcher = ScoreBatcher(scorer, engine.cards, observe=loop_health.observe_batch)
+    batcher = ScoreBatcher(
+        scorer,
+        engine.cards,
+        observe=loop_health.observe_batch,
+        inline_when_idle=settings.score_inline_when_idle,
+    )
     spend = SpendControl(
         metrics, catalog_targets=catalog_spend_targets(catalog), workers=settings.workers
     )

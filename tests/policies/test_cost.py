@@ -53,3 +53,21 @@ def test_local_and_hosted_compare_in_dollars() -> None:
 def test_lengths_must_agree() -> None:
     with pytest.raises(ValueError, match="equal lengths"):
         estimate([ModelEconomics("h", 1e-6, 1e-6)], [FLAT, FLAT], 1, [1.0])
+
+
+def test_one_hosted_cost_in_python_floats_has_the_same_bits_as_estimate() -> None:
+    from policies.cost import hosted_cost_one
+
+    rng = np.random.default_rng(0)
+    models = [
+        ModelEconomics("a", 1e-6, 3e-6, usd_per_request=1e-4),
+        ModelEconomics("b", 2.5e-7, 1.25e-6),
+        ModelEconomics("c", 0.0, 6e-5),
+    ]
+    for model in models:
+        for _ in range(200):
+            prompt = int(rng.integers(1, 200_000))
+            completion = float(rng.uniform(0, 8192))
+            expected = estimate([model], [FLAT], prompt, [completion]).cost_usd[0]
+            assert hosted_cost_one(model, prompt, completion) == expected
+    assert math.isnan(hosted_cost_one(ModelEconomics("u", None, None), 10, 10.0))

@@ -92,3 +92,38 @@ async def test_token_counts_come_with_the_scores_and_off_the_event_loop(monkeypa
     assert [tokens for _, tokens in results] == [count_prompt_tokens(p) for p in prompts]
     assert threads and all(name.startswith("scorer") for name in threads)
     assert threading.current_thread().name not in threads
+
+
+async def test_an_idle_batcher_scores_inline_and_overlapping_prompts_queue_for_the_thread():
+    seen: list[tuple[list[float], float]] = []
+    threads: list[str] = []
+
+    class ThreadRecordingScorer(RecordingScorer):
+        def score(self, prompts: Sequence[Prompt], cards: Sequence[ModelCard]) -> ScoreTable:
+            threads.append(threading.current_thread().name)
+            return super().score(prompts, cards)
+
+    scorer = ThreadRecordingScorer()
+    scorer.release.set()
+    batcher = ScoreBatcher(
+        scorer, CARDS, observe=lambda waits, s: seen.append((waits, s)), inline_when_idle=True
+    )
+    try:
+        table, tokens = await batcher.score_counted("a lone prompt")
+        assert threads == [threading.current_thread().name]  # no hand-off
+        assert tokens > 0 and table.quality[0, 0] == pytest.approx(len("a lone prompt") / 100)
+        assert seen[0][0] == [0.0] and seen[0][1] > 0
+        # A batch in flight on the thread: the next prompts queue behind it.
+        scorer.release.clear()
+        batcher.inline_when_idle = False
+        first = asyncio.create_task(batcher.score("x"))
+        await asyncio.sleep(0.05)
+        batcher.inline_when_idle = True
+        rest = [asyncio.create_task(batcher.score("y" * n)) for n in range(2, 5)]
+        await asyncio.sleep(0.05)
+        scorer.release.set()
+        await asyncio.gather(first, *rest)
+    finally:
+        batcher.close()
+    assert scorer.batches == [1, 1, 3]
+    assert all(name.startswith("scorer") for name in threads[1:])
