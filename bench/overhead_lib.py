@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -22,6 +22,7 @@ import orjson
 import yaml
 from rich.console import Console
 from rich.progress import Progress
+from server_view import describe, scrape
 
 from router.replay.data import ReplayDataset
 
@@ -56,6 +57,8 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
+    #: The router's own view of the run (``server_view.describe``); None for other targets.
+    server: dict[str, str] | None = None
 
 
 def free_port() -> int:
@@ -223,7 +226,13 @@ def run_scenarios(
                 run_wrk(ports[run.target], script, 8, 1)
                 warmed.add(key)
             progress.update(task, description=f"{key} c={run.concurrency}")
-            results.append(_measure(run, ports[run.target], script, duration_s))
+            if run.target != "router":
+                results.append(_measure(run, ports[run.target], script, duration_s))
+            else:
+                seen = scrape(ports["router"])
+                result = _measure(run, ports[run.target], script, duration_s)
+                server = describe(seen, scrape(ports["router"]))
+                results.append(replace(result, server=server))
             progress.advance(task)
     return results
 

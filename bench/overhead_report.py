@@ -46,6 +46,25 @@ def latency_table(results: list[Result]) -> list[str]:
     return lines
 
 
+def server_table(results: list[Result]) -> list[str]:
+    """Per router run, what its /metrics saw: loop lag, scoring queue vs compute, GC."""
+    lines = [
+        "| model field | stream | conc | event-loop lag (ms) | decision queue wait (ms) "
+        "| scoring compute per batch (ms) | prompts per batch | GC pauses |",
+        "| --- | --- | ---: | --- | --- | --- | ---: | --- |",
+    ]
+    for result in results:
+        if result.server is None:
+            continue
+        run, view = result.scenario, result.server
+        lines.append(
+            f"| {run.mode} | {'yes' if run.stream else 'no'} | {run.concurrency} "
+            f"| {view['lag']} | {view['queue']} | {view['compute']} | {view['batch']} "
+            f"| {view['gc']} |"
+        )
+    return lines
+
+
 def _best(results: list[Result], target: str, mode: str, stream: bool) -> Result:
     candidates = [
         r
@@ -162,6 +181,15 @@ def render(
         ),
         "",
         *latency_table(results),
+        "",
+        "### What the router saw during each run (its own /metrics)",
+        "",
+        "Differences of two scrapes around each wrk run; percentiles are histogram bucket "
+        "bounds. Decision queue wait: from arrival at the scorer to its batch starting "
+        "(0 for a prompt scored inline on an idle scorer); compute: one batch's embed, "
+        "features and predictors.",
+        "",
+        *server_table(results),
         "",
         "### Throughput",
         "",
