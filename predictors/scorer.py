@@ -151,7 +151,8 @@ class ArtifactScorer:
                 for col, (c, source) in enumerate(zip(cards, sources, strict=True))
                 if source == "metadata-prior"
             ],
-            identity=[col for col, _ in known] == [j for _, j in known] == columns,
+            identity=len(cards) == len(columns)
+            and [col for col, _ in known] == [j for _, j in known] == columns,
         )
         self._plan_cache = (cards, plan)
         return plan

@@ -27,3 +27,18 @@ def test_single_prompts_score_like_a_batch() -> None:
             one.completion_tokens[0], batch.completion_tokens[i], rtol=1e-13, atol=0
         )
     assert batch.source == one.source
+
+
+def test_the_artifacts_own_models_plus_an_unknown_one_keep_every_column() -> None:
+    scorer = load_scorer()
+    own = tuple(ModelCard(name=name) for name in scorer.models)  # type: ignore[attr-defined]
+    extended = (*own, ModelCard(name="never-seen", params_b=70))
+    prompts = ["Name three prime numbers.", "Sort a list in Python."]
+    base = scorer.score(prompts, own)  # type: ignore[arg-type]
+    table = scorer.score(prompts, extended)  # type: ignore[arg-type]
+    assert table.quality.shape == table.completion_tokens.shape == (2, len(own) + 1)
+    np.testing.assert_array_equal(table.quality[:, :-1], base.quality)
+    np.testing.assert_array_equal(
+        table.completion_tokens[:, -1], np.median(base.completion_tokens, axis=1)
+    )
+    assert table.source[-1] == "metadata-prior"
