@@ -7,11 +7,13 @@ requests that arrive queue up and are scored together in the next call: a lone r
 waits only for the thread hand-off, and under load the per-call cost is shared. The
 event loop keeps parsing and forwarding meanwhile (numpy and LightGBM release the GIL).
 
-With ``inline_when_idle`` a prompt that finds the batcher idle (nothing queued, no batch
-being scored) is scored on the calling thread instead: the one-prompt decision (~0.8 ms,
-mostly GIL-holding Python) costs less than the two thread hand-offs it would wait for, so
-a lone request gets its answer sooner; as soon as requests overlap they queue and are
-batched on the thread as before.
+With ``inline_when_idle`` a prompt is scored on the calling thread instead when it is
+the only generation request in flight (``InFlight``, counted by ``router.observe``) and
+the batcher is idle: the one-prompt decision (~0.8 ms, mostly GIL-holding Python) costs
+less than the two thread hand-offs it would wait for. As soon as requests overlap they go
+to the thread and are batched: scoring every prompt inline under load blocks the loop
+for each one and measured 25-30 % fewer requests per second at concurrency 32, with a
+p99 four times longer (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -37,6 +39,15 @@ def _timed_score(
     return table, tokens, time.perf_counter() - started
 
 
+class InFlight:
+    """How many generation requests this process is serving now."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class ScoreBatcher:
     """Async front for a ``Scorer``: one worker thread, batches of up to ``max_batch``."""
 
@@ -47,12 +58,14 @@ class ScoreBatcher:
         max_batch: int = 64,
         observe: BatchObserver | None = None,
         inline_when_idle: bool = False,
+        in_flight: InFlight | None = None,
     ) -> None:
         self.scorer = scorer
         self.cards = tuple(cards)
         self.max_batch = max_batch
         self.observe = observe
         self.inline_when_idle = inline_when_idle
+        self.in_flight = in_flight or InFlight()
         self._pending: list[tuple[Prompt, float, asyncio.Future[tuple[ScoreTable, int]]]] = []
         self._worker: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorer")
@@ -63,7 +76,7 @@ class ScoreBatcher:
 
     async def score_counted(self, prompt: Prompt) -> tuple[ScoreTable, int]:
         """The one-row table and the prompt's token count (``count_prompt_tokens``)."""
-        if self.inline_when_idle and not self._pending and self._idle():
+        if self.inline_when_idle and self.in_flight.count <= 1 and self._idle():
             table, tokens, compute_s = _timed_score(self.scorer, [prompt], self.cards)
             if self.observe is not None:
                 self.observe([0.0], compute_s)
@@ -76,7 +89,7 @@ class ScoreBatcher:
         return await future
 
     def _idle(self) -> bool:
-        return self._worker is None or self._worker.done()
+        return not self._pending and (self._worker is None or self._worker.done())
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()

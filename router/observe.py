@@ -150,11 +150,14 @@ class ObserveRequests:
             await send(message)
 
         metrics.in_flight.inc()
+        traffic = services.planner.batcher.in_flight
+        traffic.count += 1
         raised = True
         try:
             await self.app(scope, receive, tracking_send)
             raised = False
         finally:
+            traffic.count -= 1
             metrics.in_flight.dec()
             watch.finish(status, completed, raised)
 

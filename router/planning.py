@@ -121,7 +121,7 @@ class Planner:
         prefs = narrow(profile, prefs, caller, self.catalog)
         prefs = self.spend.apply(profile, prefs)
         started = time.perf_counter()
-        scores, prompt_tokens = await self.batcher.score_counted(prompt)  # both off the loop
+        scores, prompt_tokens = await self.batcher.score_counted(prompt)  # on a thread under load
         outcome = self.engine.decide(
             scores,
             prompt_tokens,

@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     upstream_timeout_s: float | None = Field(default=None, gt=0)
     #: Threads for numpy/torch/LightGBM inside the routing decision (the box has 2 cores).
     compute_threads: int = Field(default=1, ge=1)
-    #: Score a prompt that finds the scorer idle on the event loop (no thread hand-off);
-    #: overlapping requests are still batched on the scoring thread (router.batching).
+    #: Score the prompt of the only request in flight on the event loop (no thread
+    #: hand-off); overlapping requests are batched on the scoring thread (router.batching).
     score_inline_when_idle: bool = True
     #: uvicorn worker processes for ``paretoroute serve``; /metrics sums over them.
     workers: int = Field(default=1, ge=1)

@@ -94,7 +94,7 @@ async def test_token_counts_come_with_the_scores_and_off_the_event_loop(monkeypa
     assert threading.current_thread().name not in threads
 
 
-async def test_an_idle_batcher_scores_inline_and_overlapping_prompts_queue_for_the_thread():
+async def test_the_only_request_in_flight_is_scored_inline_and_overlapping_ones_on_the_thread():
     seen: list[tuple[list[float], float]] = []
     threads: list[str] = []
 
@@ -113,6 +113,10 @@ async def test_an_idle_batcher_scores_inline_and_overlapping_prompts_queue_for_t
         assert threads == [threading.current_thread().name]  # no hand-off
         assert tokens > 0 and table.quality[0, 0] == pytest.approx(len("a lone prompt") / 100)
         assert seen[0][0] == [0.0] and seen[0][1] > 0
+        batcher.in_flight.count = 2  # another request is being served: hand off
+        await batcher.score_counted("with company")
+        assert threads[-1].startswith("scorer")
+        batcher.in_flight.count = 1
         # A batch in flight on the thread: the next prompts queue behind it.
         scorer.release.clear()
         batcher.inline_when_idle = False
@@ -125,5 +129,5 @@ async def test_an_idle_batcher_scores_inline_and_overlapping_prompts_queue_for_t
         await asyncio.gather(first, *rest)
     finally:
         batcher.close()
-    assert scorer.batches == [1, 1, 3]
+    assert scorer.batches == [1, 1, 1, 3]
     assert all(name.startswith("scorer") for name in threads[1:])
