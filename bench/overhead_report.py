@@ -186,7 +186,7 @@ def render(
         "",
         "Differences of two scrapes around each wrk run; percentiles are histogram bucket "
         "bounds. Decision queue wait: from arrival at the scorer to its batch starting "
-        "(0 for a prompt scored inline on an idle scorer); compute: one batch's embed, "
+        "(0 when the only request in flight is scored inline); compute: one batch's embed, "
         "features and predictors.",
         "",
         *server_table(results),

@@ -82,7 +82,9 @@ def delta(before: Scrape, after: Scrape, name: str) -> Histo:
 
 
 def _ms(value: float) -> str:
-    return "-" if value != value else ("> last" if value == float("inf") else f"{value * 1e3:g}")
+    if value != value:
+        return "-"
+    return "> last" if value == float("inf") else f"{value * 1e3:.3g}"
 
 
 def describe(before: Scrape, after: Scrape) -> dict[str, str]:
