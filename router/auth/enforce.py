@@ -197,7 +197,7 @@ class CallerLimits:
         owner, periods = account.caller.owner, budget_periods(key.limits, self._now())
         cost, budget, tokens, slot = account.charge_usd(), None, None, None
         if periods and (account.hold is not None or cost > 0):
-            budget = BudgetCharge(owner, periods, account.hold, cost)
+            budget = BudgetCharge(owner, periods, account.hold, cost, account.held_usd)
         if key.limits.tpm is not None and account.tokens:
             tokens = TokenCharge(owner, float(account.tokens), MINUTE)
         if account.slot_key is not None:

@@ -107,12 +107,14 @@ ALLOWED = AdmissionVerdict()
 
 @dataclass(frozen=True, slots=True)
 class BudgetCharge:
-    """Drop ``hold`` (None: none) and add the realized ``amount_usd`` to every period."""
+    """Drop ``hold`` (None: none), placed for ``held_usd``, and add the realized
+    ``amount_usd`` to every period."""
 
     key: str
     periods: Sequence[BudgetPeriod]
     hold: str | None
     amount_usd: float
+    held_usd: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,12 @@ class RedisSemaphores:
         await self._client.call("ZREM", f"{PREFIX}slots:{key}", holder)
 
 
+def _hold_member(hold: str, amount_usd: float) -> str:
+    """A budget hold's member in its sorted set: the id and the amount held (so two
+    holds of one id never collide and the amount can be summed back)."""
+    return f"{hold}|{amount_usd!r}"
+
+
 class RedisBudgets:
     """Spend per period with INCRBYFLOAT; holds in a sorted set scored by expiry."""
 
@@ -83,7 +89,7 @@ class RedisBudgets:
         hold_ttl_s: float,
     ) -> BudgetVerdict:
         limits = [repr(p.limit_usd) for p in periods]
-        member = f"{hold}|{amount_usd!r}"
+        member = _hold_member(hold, amount_usd)
         result = await self._client.script(
             lua.BUDGET_RESERVE,
             self._keys(key, periods),
@@ -140,8 +146,6 @@ class RedisAdmissions:
 
     def __init__(self, client: RespClient) -> None:
         self._client = client
-        #: hold id → sorted-set member ("hold|amount"); the process that holds settles.
-        self._members: dict[str, str] = {}
 
     async def admit(self, admission: Admission) -> AdmissionVerdict:
         keys: list[str] = [f"{PREFIX}rate:{check.key}" for check in admission.rates]
@@ -158,22 +162,19 @@ class RedisAdmissions:
             keys.append(f"{PREFIX}slots:{slot.key}")
             args += [slot.limit, slot.holder, _ms(slot.ttl_s)]
         args.append(int(budget is not None))
-        member = ""
         if budget is not None:
-            member = f"{budget.hold}|{budget.amount_usd!r}"
+            member = _hold_member(budget.hold, budget.amount_usd)
             keys.append(f"{PREFIX}holds:{budget.key}")
             args += [repr(budget.amount_usd), member, _ms(budget.ttl_s), len(budget.periods)]
             for period in budget.periods:
                 keys.append(f"{PREFIX}spent:{budget.key}:{period.name}")
                 args.append(repr(period.limit_usd))
         reply = await self._client.script(lua.ADMIT, keys, args)
-        return self._verdict(admission, reply, member)
+        return self._verdict(admission, reply)
 
-    def _verdict(self, admission: Admission, reply: Any, member: str) -> AdmissionVerdict:
+    def _verdict(self, admission: Admission, reply: Any) -> AdmissionVerdict:
         code = int(reply[0])
         if code == 0:
-            if admission.budget is not None:
-                self._members[admission.budget.hold] = member
             return AdmissionVerdict()
         if code == 1:
             wait_ms = float(reply[2])
@@ -192,7 +193,7 @@ class RedisAdmissions:
         if budget is not None:
             hold = budget.hold
             keys.append(f"{PREFIX}holds:{budget.key}")
-            member = self._members.pop(hold, "") if hold is not None else ""
+            member = _hold_member(hold, budget.held_usd) if hold is not None else ""
             args += [member, repr(budget.amount_usd), len(budget.periods)]
             for period in budget.periods:
                 keys.append(f"{PREFIX}spent:{budget.key}:{period.name}")

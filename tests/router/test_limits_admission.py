@@ -57,7 +57,9 @@ async def test_an_admission_counts_its_windows_and_takes_nothing_when_refused(
     assert (await admissions.admit(request_admission(2, 0.1))).refused == "slot"
     await admissions.settle(
         Settlement(
-            BudgetCharge("k", DAY, "h1", 0.5), TokenCharge("k", 100.0, 60.0), SlotRelease("k", "h1")
+            BudgetCharge("k", DAY, "h1", 0.5, 0.6),
+            TokenCharge("k", 100.0, 60.0),
+            SlotRelease("k", "h1"),
         )
     )
     assert await backend.budgets.spent("k", "day:x") == pytest.approx(0.5)
