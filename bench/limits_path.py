@@ -47,7 +47,7 @@ async def loop(requests: int, url: str | None, redis_pid: int, gap_s: float) -> 
     from router.limits.memory import MemoryBackend
     from router.limits.protocols import StateBackend
     from router.limits.redis_store import RedisBackend
-    from router.limits.resp import RedisReplyError, RedisUnavailableError
+    from router.limits.resp import REDIS_ERRORS
     from router.metrics import RouterMetrics
 
     backend: StateBackend = MemoryBackend() if url is None else RedisBackend(url, 3.0)
@@ -57,7 +57,7 @@ async def loop(requests: int, url: str | None, redis_pid: int, gap_s: float) -> 
             dict.fromkeys(MECHANISMS, "open"),
             timeout_s=3.0,
             retry_s=1.0,
-            errors=(RedisUnavailableError, RedisReplyError),
+            errors=REDIS_ERRORS,
             on_error=lambda mechanism: None,
         )
     limits_set = KeyLimits(

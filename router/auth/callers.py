@@ -46,7 +46,7 @@ def _backend(settings: Settings, metrics: RouterMetrics) -> tuple[StateBackend, 
     if settings.redis_url is None:
         return MemoryBackend(), None
     from router.limits.redis_store import RedisBackend
-    from router.limits.resp import RedisReplyError, RedisUnavailableError
+    from router.limits.resp import REDIS_ERRORS
 
     backend = RedisBackend(settings.redis_url.get_secret_value(), settings.redis_timeout_s)
     policies = {
@@ -58,7 +58,7 @@ def _backend(settings: Settings, metrics: RouterMetrics) -> tuple[StateBackend, 
         {m: policies.get(m, "open") for m in MECHANISMS},
         timeout_s=settings.redis_timeout_s,
         retry_s=settings.redis_retry_s,
-        errors=(RedisUnavailableError, RedisReplyError),
+        errors=REDIS_ERRORS,
         on_error=lambda mechanism: metrics.state_errors.labels(mechanism).inc(),
     )
     return backend, failsafe

@@ -30,6 +30,11 @@ class RedisReplyError(Exception):
     """Redis answered with an error (``-ERR ...``)."""
 
 
+#: What a call to Redis raises when Redis, not the caller, failed: the failure policies
+#: (``Failsafe``, ``FallbackBreakerStore``) catch these.
+REDIS_ERRORS: tuple[type[Exception], ...] = (RedisUnavailableError, RedisReplyError)
+
+
 #: How long a call that is not urgent may wait for another to share its write.
 LAZY_FLUSH_S = 0.002
 

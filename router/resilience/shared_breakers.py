@@ -29,7 +29,7 @@ def build_breakers(
 
     if settings.redis_url is None:
         return InProcessBreakerStore(config, observe=observe)
-    from router.limits.resp import RedisReplyError, RedisUnavailableError, RespClient
+    from router.limits.resp import REDIS_ERRORS, RespClient
     from router.resilience.fallback_breaker import FallbackBreakerStore
     from router.resilience.near_cache import NearCacheBreakerStore
     from router.resilience.redis_breaker import RedisBreakerStore
@@ -49,7 +49,7 @@ def build_breakers(
         local,
         timeout_s=settings.redis_timeout_s,
         retry_s=settings.redis_retry_s,
-        errors=(RedisUnavailableError, RedisReplyError),
+        errors=REDIS_ERRORS,
         on_error=metrics.state_errors.labels(MECHANISM).inc,
     )
     cached = NearCacheBreakerStore(fallback, settings.resilience.breaker_refresh_s)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from router.limits.resp import RedisReplyError, RedisUnavailableError, RespClient
+from router.limits.resp import REDIS_ERRORS, RespClient
 from router.resilience.breaker import BreakerConfig, CircuitState, InProcessBreakerStore
 from router.resilience.fallback_breaker import FallbackBreakerStore
 from router.resilience.near_cache import NearCacheBreakerStore
@@ -39,7 +39,7 @@ def fallback(url: str, counted: Counted, timeout_s: float, retry_s: float) -> Fa
         InProcessBreakerStore(CONFIG),
         timeout_s=timeout_s,
         retry_s=retry_s,
-        errors=(RedisUnavailableError, RedisReplyError),
+        errors=REDIS_ERRORS,
         on_error=counted,
     )
 

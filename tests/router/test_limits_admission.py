@@ -29,7 +29,11 @@ from router.limits.admission import (
 from router.limits.failsafe import MECHANISMS, Failsafe
 from router.limits.protocols import BudgetPeriod, StateBackend
 from router.limits.redis_store import RedisBackend
-from router.limits.resp import LAZY_FLUSH_S, RedisReplyError, RedisUnavailableError, RespClient
+from router.limits.resp import (
+    LAZY_FLUSH_S,
+    REDIS_ERRORS,
+    RespClient,
+)
 from router.metrics import RouterMetrics
 from tests.router.redis_server import RedisProcess
 
@@ -112,7 +116,7 @@ def caller_limits(url: str) -> tuple[CallerLimits, RedisBackend]:
         dict.fromkeys(MECHANISMS, "open"),
         timeout_s=1.0,
         retry_s=1.0,
-        errors=(RedisUnavailableError, RedisReplyError),
+        errors=REDIS_ERRORS,
         on_error=lambda mechanism: None,
     )
     metrics = RouterMetrics(CollectorRegistry())

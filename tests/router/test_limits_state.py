@@ -11,7 +11,7 @@ from router.errors import OverloadedError
 from router.limits.failsafe import Failsafe
 from router.limits.protocols import BudgetPeriod, StateBackend
 from router.limits.redis_store import RedisBackend
-from router.limits.resp import RedisReplyError, RedisUnavailableError, RespClient
+from router.limits.resp import REDIS_ERRORS, RedisReplyError, RedisUnavailableError, RespClient
 from tests.router.redis_server import RedisProcess
 
 
@@ -111,7 +111,7 @@ async def test_failsafe_applies_the_policy_without_hanging(
         {"rate": policy},  # type: ignore[dict-item]
         timeout_s=0.2,
         retry_s=5.0,
-        errors=(RedisUnavailableError, RedisReplyError),
+        errors=REDIS_ERRORS,
         on_error=errors.append,
     )
     backend = await _dead_backend()
@@ -174,7 +174,7 @@ async def test_a_slow_reply_fails_that_call_only() -> None:
         {"budget": "closed", "rate": "open"},
         timeout_s=0.2,
         retry_s=5.0,
-        errors=(RedisUnavailableError, RedisReplyError),
+        errors=REDIS_ERRORS,
         on_error=errors.append,
     )
     backend = RedisBackend(f"redis://127.0.0.1:{silent.getsockname()[1]}/0", timeout_s=1.0)
