@@ -82,38 +82,27 @@ class NativePredictor:
     def predict_raw(self, x: FloatArray) -> FloatArray:
         """(n, width) raw scores of the rows of ``x``."""
         rows = np.ascontiguousarray(x, dtype=np.float64).reshape(-1, self.n_features)
-        if len(self.boosters) == 1:
-            return self._predict_one_booster(rows)
+        if len(self.boosters) == 1:  # one booster's outputs, row-major as LightGBM writes
+            out = np.empty((len(rows), self.width), dtype=np.float64)
+            self._into(0, rows, out.ctypes.data)
+            return out
         out = np.empty((len(self.boosters), len(rows)), dtype=np.float64)
-        length, data, at = ctypes.addressof(self._length), rows.ctypes.data, out.ctypes.data
-        step = out.strides[0]
-        if len(rows) == 1:
-            for j, handle in enumerate(self._fast):
-                self._check(self._one(handle, data, length, at + j * step))
-            return out.T
-        for j, booster in enumerate(self.boosters):
-            self._check(
-                self._many(
-                    booster._handle, data, _FLOAT64, len(rows), self.n_features, _ROW_MAJOR,
-                    _RAW_SCORE, 0, _ALL_ITERATIONS, _PARAMETERS, length, at + j * step,
-                )
-            )  # fmt: skip
+        for j in range(len(self.boosters)):
+            self._into(j, rows, out.ctypes.data + j * out.strides[0])
         return out.T
 
-    def _predict_one_booster(self, rows: FloatArray) -> FloatArray:
-        """One booster's (n, width) outputs, written row-major as LightGBM returns them."""
-        out = np.empty((len(rows), self.width), dtype=np.float64)
-        length, data, at = ctypes.addressof(self._length), rows.ctypes.data, out.ctypes.data
+    def _into(self, j: int, rows: FloatArray, at: int) -> None:
+        """Booster ``j``'s outputs for ``rows``, written at address ``at``."""
+        length, data = ctypes.addressof(self._length), rows.ctypes.data
         if len(rows) == 1:
-            self._check(self._one(self._fast[0], data, length, at))
-            return out
+            self._check(self._one(self._fast[j], data, length, at))
+            return
         self._check(
             self._many(
-                self.boosters[0]._handle, data, _FLOAT64, len(rows), self.n_features, _ROW_MAJOR,
+                self.boosters[j]._handle, data, _FLOAT64, len(rows), self.n_features, _ROW_MAJOR,
                 _RAW_SCORE, 0, _ALL_ITERATIONS, _PARAMETERS, length, at,
             )
         )  # fmt: skip
-        return out
 
 
 def merge_boosters(boosters: Sequence[Any], shifts: Sequence[int] | None = None) -> Any | None:
