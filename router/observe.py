@@ -150,7 +150,7 @@ class ObserveRequests:
             await send(message)
 
         metrics.in_flight.inc()
-        traffic = services.planner.batcher.in_flight
+        traffic = services.in_flight
         traffic.count += 1
         raised = True
         try:

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from predictors.base import Scorer
 from predictors.tokens import count_tokens
 from router.auth.callers import Callers, build_callers
-from router.batching import ScoreBatcher
+from router.batching import InFlight, ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, Catalog, load_catalog
 from router.engine import DecisionEngine
 from router.learning import OnlineLearning
@@ -53,6 +53,9 @@ class Services:
     request_log: RequestLog | None
     failover: Failover
     callers: Callers
+    #: Generation requests being served now (``router.observe`` counts them; the batcher
+    #: scores the only one inline).
+    in_flight: InFlight
 
 
 def build_scorer(settings: Settings) -> Scorer:
@@ -131,11 +134,13 @@ def build_services(
     timeout = settings.upstream_timeout_s or catalog.upstream_timeout_s
     metrics = RouterMetrics(registry)
     loop_health = LoopHealthMetrics(metrics.registry)
+    in_flight = InFlight()
     batcher = ScoreBatcher(
         scorer,
         engine.cards,
         observe=loop_health.observe_batch,
         inline_when_idle=settings.score_inline_when_idle,
+        in_flight=in_flight,
     )
     spend = SpendControl(
         metrics, catalog_targets=catalog_spend_targets(catalog), workers=settings.workers
@@ -157,6 +162,7 @@ def build_services(
         request_log=build_request_log(settings, metrics.registry, engine, scorer.name),
         failover=build_failover(settings, catalog, upstream, metrics, timeout),
         callers=build_callers(settings, metrics),
+        in_flight=in_flight,
     )
 
 
