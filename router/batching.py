@@ -84,12 +84,15 @@ class ScoreBatcher:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[ScoreTable, int]] = loop.create_future()
         self._pending.append((prompt, time.perf_counter(), future))
-        if self._worker is None or self._worker.done():
+        if not self._draining():
             self._worker = asyncio.create_task(self._drain())
         return await future
 
+    def _draining(self) -> bool:
+        return self._worker is not None and not self._worker.done()
+
     def _idle(self) -> bool:
-        return not self._pending and (self._worker is None or self._worker.done())
+        return not self._pending and not self._draining()
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()

@@ -11,7 +11,7 @@ other users of the state; these carry the same rules, in one call.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from router.limits.protocols import BudgetPeriod
@@ -81,7 +81,7 @@ class Admission:
 
     def with_budget(self, budget: BudgetHold | None) -> Admission:
         """This admission plus a budget hold."""
-        return Admission(self.rates, self.tokens, self.slot, budget)
+        return replace(self, budget=budget)
 
 
 @dataclass(frozen=True, slots=True)
