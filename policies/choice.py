@@ -39,47 +39,22 @@ def rank_rows(
 ) -> IntArray:
     """Per row, column indices best first under the tie-break; pool members come first.
 
-    All arrays are (n, m) (or (m,) for one prompt, giving an (m,) ranking). Models outside
-    ``pool`` (default: those with finite utility) sort after every pool member.
+    All arrays are (n, m), or (m,) for one prompt (the server's case: no 2-d conversion),
+    giving an (m,) ranking. Models outside ``pool`` (default: those with finite utility)
+    sort after every pool member.
     """
-    u = np.atleast_2d(np.asarray(utility_values, dtype=np.float64))
-    members = np.isfinite(u) if pool is None else np.atleast_2d(pool) & np.isfinite(u)
-    q = np.atleast_2d(quality)
-    c = np.atleast_2d(cost_usd)
-    r = np.zeros_like(u) if runtime_s is None else np.atleast_2d(runtime_s)
-    masked = np.where(members, u, -np.inf)
-    column = np.broadcast_to(np.arange(u.shape[1]), u.shape)
+    u = np.asarray(utility_values, dtype=np.float64)
+    members = np.isfinite(u) if pool is None else np.asarray(pool) & np.isfinite(u)
+    r = np.zeros_like(u) if runtime_s is None else runtime_s
     keys = (
-        column,
+        np.broadcast_to(np.arange(u.shape[-1]), u.shape),
         np.where(members, r, np.inf),
-        np.where(members, c, np.inf),
-        np.where(members, -q, np.inf),
-        -masked,
-        ~members,
-    )
-    order = np.lexsort(keys, axis=-1)
-    return order if np.ndim(utility_values) == 2 else order[0]
-
-
-def rank_one(
-    utility_values: FloatArray,
-    quality: FloatArray,
-    cost_usd: FloatArray,
-    runtime_s: FloatArray,
-    pool: BoolArray,
-) -> IntArray:
-    """``rank_rows`` for one prompt given as 1-d arrays: the same keys without the 2-d
-    conversions (the server ranks one prompt per request)."""
-    members = pool & np.isfinite(utility_values)
-    keys = (
-        np.arange(len(utility_values)),
-        np.where(members, runtime_s, np.inf),
         np.where(members, cost_usd, np.inf),
-        np.where(members, -quality, np.inf),
-        -np.where(members, utility_values, -np.inf),
+        np.where(members, -np.asarray(quality), np.inf),
+        -np.where(members, u, -np.inf),
         ~members,
     )
-    return np.lexsort(keys)
+    return np.lexsort(keys, axis=-1)
 
 
 def best_index(
@@ -101,7 +76,7 @@ def best_index(
         top = [j for j in columns if values[j] == best]
         if len(top) == 1:
             return top[0]
-    return int(rank_one(utility_values, quality, cost_usd, runtime_s, pool)[0])
+    return int(rank_rows(utility_values, quality, cost_usd, runtime_s, pool)[0])
 
 
 def choose_rows(

@@ -32,7 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from policies.choice import best_index, rank_one
+from policies.choice import best_index, rank_rows
 from policies.choice import utility as utility_values
 from policies.constraints import CONSTRAINTS, Constraint, Need
 from policies.cost import is_quality_only, quality_only_cost
@@ -147,7 +147,7 @@ def utility_of(table: CandidateTable, prefs: Preferences) -> FloatArray:
 
 def rank(table: CandidateTable, utility: FloatArray, pool: BoolArray) -> IntArray:
     """Model indices best first (pool members first) under the one choice rule."""
-    return rank_one(utility, table.quality, table.cost_usd, table.runtime_s, pool)
+    return rank_rows(utility, table.quality, table.cost_usd, table.runtime_s, pool)
 
 
 def choose(table: CandidateTable, utility: FloatArray, pool: BoolArray) -> int:
