@@ -17,13 +17,18 @@ from dataclasses import replace
 
 from policies.preferences import Preferences
 from router.auth.context import Caller
+from router.auth.keys import KeyLimits
 from router.catalog import Catalog
 from router.errors import PermissionDeniedError
 
 
+def _limits(caller: Caller | None) -> KeyLimits | None:
+    return caller.key.limits if caller is not None and caller.key is not None else None
+
+
 def check_named(model: str, caller: Caller | None) -> None:
     """403 unless the caller's key may use the catalog model ``model`` by name."""
-    limits = caller.key.limits if caller is not None and caller.key is not None else None
+    limits = _limits(caller)
     allowed = limits.allowed_models if limits is not None else None
     if allowed is not None and model not in allowed:
         raise PermissionDeniedError(f"This key may not use the model {model!r}.", param="model")
@@ -33,7 +38,7 @@ def narrow(
     profile: str, prefs: Preferences, caller: Caller | None, catalog: Catalog
 ) -> Preferences:
     """``prefs`` with the key's lists applied (403 when nothing is left to use)."""
-    limits = caller.key.limits if caller is not None and caller.key is not None else None
+    limits = _limits(caller)
     if limits is None:
         return prefs
     if limits.allowed_profiles is not None and profile not in limits.allowed_profiles:
