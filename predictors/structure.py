@@ -33,8 +33,6 @@ STRUCTURE_NAMES = (
 )  # fmt: skip
 
 PUNCT = ",.;:!?()[]{}\"'"
-_ASCII_DIGITS = "0123456789"
-_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PUNCT_CODES = tuple(PUNCT.encode())
 _WORD_CHARS = frozenset(string.ascii_letters + string.digits + "_")
 #: The word alternatives of ``CODE`` (case-sensitive) and ``MATH`` (lower-cased text), and
@@ -106,13 +104,9 @@ def ascii_row(text: str) -> list[float]:
 def regex_row(text: str) -> list[float]:
     """The structure features of any ``text``, by the regular expressions and ``str`` tests."""
     punct = sum(text.count(c) for c in PUNCT)
-    if text.isascii():
-        digits = sum(text.count(c) for c in _ASCII_DIGITS)
-        classes = (digits, sum(text.count(c) for c in _ASCII_UPPER), 0, punct)
-    else:
-        digits = sum(c.isdigit() for c in text)
-        upper = sum(c.isupper() for c in text)
-        classes = (digits, upper, sum(ord(c) > 127 for c in text), punct)
+    digits = sum(c.isdigit() for c in text)
+    upper = sum(c.isupper() for c in text)
+    classes = (digits, upper, sum(ord(c) > 127 for c in text), punct)
     return _common(text, len(CODE.findall(text)), len(MATH.findall(text)), classes)
 
 
