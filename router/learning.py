@@ -15,6 +15,7 @@ from typing import Any
 
 from router.auth.context import record_usage
 from router.engine import DecisionEngine
+from router.gil import yield_gil
 from router.metrics import RouterMetrics
 from router.observe import Observer, Served
 from router.planning import Plan
@@ -49,6 +50,7 @@ class OnlineLearning:
         self.observer = observer
         self._refits = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runtime-refit")
         engine.runtime.run_refit = self._refit
+        engine.runtime.refit_pause = yield_gil
 
     def _refit(self, fit: Callable[[], None]) -> None:
         self._refits.submit(fit).add_done_callback(_log_failure)

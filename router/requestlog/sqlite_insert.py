@@ -14,12 +14,12 @@ as before; the schema stays Alembic's.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
 
+from router.gil import yield_gil
 from router.requestlog.schema import REQUEST_COLUMNS, RequestRow
 
 #: SQLite's default limit on ``?`` parameters in one statement before version 3.32.
@@ -27,15 +27,6 @@ SQLITE_MAX_VARIABLES = 999
 #: Rows per statement: the writer yields the GIL between statements, so a waiting event
 #: loop waits behind this many rows' parameter conversion (~8 us each) at most.
 ROWS_PER_STATEMENT = 16
-#: Long enough that a thread waiting for the GIL wakes and takes it; under a saturated
-#: loop the sleeper then waits up to the switch interval, which bounds the writer at
-#: about ROWS_PER_STATEMENT rows per two intervals (~1,600 rows/s), above one worker's rate.
-YIELD_S = 0.0001
-
-
-def yield_gil() -> None:
-    """Let a thread that waits for the GIL run (a sleep, not ``sleep(0)``: see above)."""
-    time.sleep(YIELD_S)
 
 
 class SQLiteRowInserter:

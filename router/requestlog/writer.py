@@ -24,12 +24,13 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from router.gil import yield_gil
 from router.requestlog.capture import Capture
 from router.requestlog.database import database_url, open_database
 from router.requestlog.metrics import FeedbackMetrics, RequestLogMetrics
 from router.requestlog.rows import RowBuilder
 from router.requestlog.schema import RequestRow
-from router.requestlog.sqlite_insert import SQLiteRowInserter, yield_gil
+from router.requestlog.sqlite_insert import SQLiteRowInserter
 from router.settings import Settings
 
 if TYPE_CHECKING:

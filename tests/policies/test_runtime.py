@@ -138,7 +138,7 @@ def test_unknown_models_get_the_default_runtime() -> None:
 
 def test_refits_can_run_elsewhere_on_a_snapshot_one_at_a_time():
     queued: list[Callable[[], None]] = []
-    estimator = RuntimeEstimator(refit_every=8, min_observations=8)
+    estimator = RuntimeEstimator(refit_every=8, min_observations=8, min_refit_interval_s=0.0)
     estimator.run_refit = queued.append
     for i in range(8):
         estimator.observe("m", 10.0, 10.0 + i, 0.1 + 0.01 * (10.0 + i))
@@ -152,3 +152,39 @@ def test_refits_can_run_elsewhere_on_a_snapshot_one_at_a_time():
     for i in range(8):
         estimator.observe("m", 10.0, 10.0 + i, 5.0)
     assert len(queued) == 1  # free again: the next due refit is handed over
+
+
+def test_background_refits_start_at_most_once_per_interval_per_model():
+    queued: list[Callable[[], None]] = []
+    now = [100.0]
+    estimator = RuntimeEstimator(
+        refit_every=4, min_observations=4, min_refit_interval_s=1.0, clock=lambda: now[0]
+    )
+    estimator.run_refit = queued.append
+
+    def observe(model: str, count: int) -> None:
+        for i in range(count):
+            estimator.observe(model, 10.0, 10.0 + i, 0.1 + 0.01 * (10.0 + i))
+
+    observe("m", 4)
+    queued.pop()()
+    observe("m", 40)  # ten refits due, all within the interval of the first
+    assert queued == []
+    observe("other", 4)  # the interval is per model
+    assert len(queued) == 1
+    queued.pop()()
+    now[0] += 0.999
+    observe("m", 1)
+    assert queued == []
+    now[0] += 0.001
+    observe("m", 1)  # due for 41 observations now: handed over once the interval is up
+    assert len(queued) == 1
+
+
+def test_a_pause_between_iterations_leaves_the_fit_unchanged():
+    rng = np.random.default_rng(11)
+    prompt, completion, latency = _synthetic(rng, 300, lambda p: 0.2 + 1e-4 * p, 0.02)
+    pauses: list[None] = []
+    paused = fit_runtime(prompt, completion, latency, pause=lambda: pauses.append(None))
+    assert paused == fit_runtime(prompt, completion, latency)
+    assert len(pauses) >= 2
