@@ -145,12 +145,6 @@ def combine(rounds: list[dict[str, float]]) -> dict[str, float]:
     }
 
 
-def checkout_command(command: list[str], checkout: Path) -> list[str]:
-    """``router_command`` importing the router from ``checkout`` instead of this one."""
-    code = f"import sys; sys.path.insert(0, {str(checkout)!r}); " + command[2]
-    return [command[0], "-c", code, *command[3:]]
-
-
 def run(
     duration_s: int,
     baseline: Path | None = None,
@@ -189,7 +183,7 @@ def run(
                     port = ports[tree, name] = free_port()
                     procs.start(
                         f"router-{tree}-{name}",
-                        checkout_command(router_command(port, catalog, None), checkout),
+                        router_command(port, catalog, None, checkout=checkout),
                         f"http://127.0.0.1:{port}/readyz",
                         timeout_s=180,
                         extra_env={"PARETOROUTE_DATA_DIR": str(folder / f"{tree}{name}"), **env},

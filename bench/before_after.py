@@ -95,7 +95,7 @@ def _start_routers(
             }
             procs.start(
                 f"router-{side}-{log}",
-                router_command(port, catalog, None),
+                router_command(port, catalog, None, checkout=checkout),
                 f"http://127.0.0.1:{port}/readyz",
                 timeout_s=240,
                 extra_env=env,
@@ -139,7 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         "(at main 6d80b67 a breaker call scans its whole window: a server's cost then grows "
         "with how many requests it served in the last 30 s, which skews side-by-side runs)",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=None,
+        help="run only the scenarios at these concurrencies (default: all)",
+    )
     args = parser.parse_args(argv)
+    cases = [c for c in CASES if args.concurrency is None or c.concurrency in args.concurrency]
     checkouts = {"before": args.before.resolve(), "after": args.after.resolve()}
     print(f"machine: {os.cpu_count()} cores, load at start {_load()}", flush=True)
     print(f"router environment: {args.router_env or 'defaults'}", flush=True)
@@ -157,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_wrk(port, script, 8, 1)  # warm-up
         direct = run_wrk(upstream, scripts["named"], 1, args.duration)
         runs: dict[Case, dict[str, list[dict[str, float]]]] = {
-            c: {s: [] for s in SIDES} for c in CASES
+            c: {s: [] for s in SIDES} for c in cases
         }
         for number in range(args.rounds):
             order = SIDES if number % 2 == 0 else SIDES[::-1]
@@ -165,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"round {number + 1}/{args.rounds} ({' then '.join(order)}), load {_load()}",
                 flush=True,
             )
-            for case in CASES:
+            for case in cases:
                 for side in order:
                     port = ports[(side, case.log)]
                     pid = procs.children[f"router-{side}-{case.log}"].pid
@@ -178,8 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         "| after p50 / p99 | after req/s | after CPU ms/req | req/s after/before | errors |"
     )
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for case in CASES:
+    for case in cases:
         print(_row(case, runs[case]))
+    if Case("named", 1, False) not in runs:
+        return 0
     on, off = runs[Case("named", 1, True)], runs[Case("named", 1, False)]
     for side in SIDES:
         pairs = list(zip(on[side], off[side], strict=True))

@@ -132,9 +132,21 @@ def write_catalog(folder: Path, upstream_port: int) -> Path:
     return path
 
 
-def router_command(port: int, catalog: Path, artifact: str | None, workers: int = 1) -> list[str]:
-    """``paretoroute serve`` for this checkout (``workers`` uvicorn workers)."""
-    command = [sys.executable, "-c", "from router.cli import main; main()", "serve"]
+def router_command(
+    port: int,
+    catalog: Path,
+    artifact: str | None,
+    workers: int = 1,
+    checkout: Path | None = None,
+) -> list[str]:
+    """``paretoroute serve`` (``workers`` uvicorn workers) from ``checkout``, else this one.
+
+    The checkout goes first on ``sys.path`` inside the command: ``PYTHONPATH`` is not
+    enough, because ``python -c`` puts the working directory ahead of it.
+    """
+    first = str(checkout or ROOT)
+    boot = f"import sys; sys.path.insert(0, {first!r}); from router.cli import main; main()"
+    command = [sys.executable, "-c", boot, "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--catalog", str(catalog)]
     command += ["--workers", str(workers)]
     return command + (["--artifact", artifact] if artifact else [])
