@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from router.batching import ScoreBatcher
 from router.catalog import BUILTIN_REPLAY, CatalogModel
 from router.engine import DecisionEngine, DecisionOutcome
 from router.errors import ModelUnavailableError
+from router.request_ids import new_request_id
 from router.schemas import ChatCompletionRequest, CompletionRequest
 from router.selection import build_preferences, header_preferences, resolve_model_field
 from router.spend import SpendControl
@@ -143,7 +143,7 @@ class Planner:
         outcome, model, cost = await self.decide(body, headers)
         reason = outcome.decision.reason if outcome else "requested by name"
         return Plan(
-            request_id=f"pr-{uuid.uuid4().hex}",
+            request_id=new_request_id(),
             model=model,
             target=upstream_target(model, self.timeout_s, reason),
             predicted_cost_usd=cost,

@@ -11,12 +11,13 @@ Nothing is parsed here; the writer thread does that. Responses without the
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from router.request_ids import new_request_id
 
 if TYPE_CHECKING:
     from router.planning import Plan
@@ -24,11 +25,6 @@ if TYPE_CHECKING:
 LOGGED_PATHS = {"/v1/chat/completions": "chat", "/v1/completions": "text"}
 REQUEST_ID_HEADER = b"x-paretoroute-request-id"
 _STATE_KEY = "paretoroute.request_log.capture"
-
-
-def new_request_id() -> str:
-    """An id for a request that failed before it was planned (same shape as ``Plan``'s)."""
-    return f"pr-{uuid.uuid4().hex}"
 
 
 @dataclass(slots=True)

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from router.requestlog.capture import Capture, new_request_id
+from router.request_ids import new_request_id
+from router.requestlog.capture import Capture
 from router.requestlog.responses import ResponseFacts, json_object, prompt_text, response_facts
 
 if TYPE_CHECKING:
