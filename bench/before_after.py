@@ -31,6 +31,7 @@ from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     free_port,
     router_command,
     run_wrk,
+    speed_probe_ms,
     write_catalog,
     wrk_script,
 )
@@ -76,7 +77,8 @@ def _measure(pid: int, port: int, script: Path, case: Case, duration: int) -> di
 
 
 def _load() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{load}, speed probe {speed_probe_ms():.0f} ms"
 
 
 def _start_routers(

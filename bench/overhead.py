@@ -40,6 +40,7 @@ from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     router_scorer,
     run_scenarios,
     sanity_check,
+    speed_probe_ms,
     write_catalog,
 )
 from overhead_litellm import measure_litellm  # noqa: E402
@@ -74,7 +75,10 @@ def machine() -> str:
             cpu = line.split(":", 1)[1].strip()
             break
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, load {load}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, load {load}, "
+        f"speed probe {speed_probe_ms():.0f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             router_command(router_port, catalog, args.artifact, args.workers),
             f"http://127.0.0.1:{router_port}/readyz",
             timeout_s=180,
+            # A fresh request log: the default data dir keeps every earlier run's rows.
+            extra_env={"PARETOROUTE_DATA_DIR": str(Path(tmp) / "data")},
         )
         console.print(sanity_check(router_port))
         scorer = router_scorer(router_port)

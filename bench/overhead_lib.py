@@ -5,6 +5,7 @@ Kept apart from the script so each piece stays small; see ``overhead.py`` for th
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -59,6 +60,18 @@ class Result:
     p99_ms: float
     #: The router's own view of the run (``server_view.describe``); None for other targets.
     server: dict[str, str] | None = None
+
+
+def speed_probe_ms() -> float:
+    """Milliseconds for a fixed pure-Python loop (best of three): how fast this machine is
+    running right now. On a shared VM it moves by tens of percent from one hour to the
+    next; figures from runs with different probes are not comparable."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(range(10_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000.0
 
 
 def free_port() -> int:

@@ -32,6 +32,7 @@ from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     free_port,
     router_command,
     run_wrk,
+    speed_probe_ms,
     write_catalog,
     wrk_script,
 )
@@ -102,7 +103,8 @@ def measure(
         os.killpg(router.pid, signal.SIGINT)  # uvicorn exits cleanly: atexit runs
         router.wait(timeout=60)
     head = (
-        f"{checkout} (load {os.getloadavg()[0]:.2f}): wrk p50 {result['p50_us'] / 1000:.2f} "
+        f"{checkout} (load {os.getloadavg()[0]:.2f}, speed probe {speed_probe_ms():.0f} ms): "
+        f"wrk p50 {result['p50_us'] / 1000:.2f} "
         f"ms, p99 {result['p99_us'] / 1000:.2f} ms, {result['requests']:.0f} requests"
     )
     return [head, "", *TABLE_HEAD, *analyse(json.loads(trace.read_text()), (begin, end)), ""]
