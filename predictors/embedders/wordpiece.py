@@ -68,12 +68,9 @@ class AsciiWordPiece:
             return None
         found = _WORDS.findall(text.lower())
         known = list(map(self._words.get, found))  # a C loop: most words are known
-        # The few unknown words (numbers, rare words) found by C scans, not a Python loop.
-        start = 0
-        while None in known[start:]:
-            start = known.index(None, start)
-            known[start] = self._encode_word(found[start])
-            start += 1
+        if None in known:
+            pieces = [self._words.get(word) or self._encode_word(word) for word in found]
+            return list(chain.from_iterable(pieces))
         return list(chain.from_iterable(known))  # type: ignore[arg-type]
 
     def _encode_word(self, word: str) -> tuple[int, ...]:
