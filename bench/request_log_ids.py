@@ -14,7 +14,6 @@ over ``--rounds``, each round on fresh copies.
 from __future__ import annotations
 
 import argparse
-import secrets
 import shutil
 import statistics
 import sys
@@ -31,7 +30,7 @@ from rich.progress import Progress
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from router.request_ids import new_request_id  # noqa: E402
+from router.request_ids import request_id_at  # noqa: E402
 from router.requestlog.database import open_database  # noqa: E402
 from router.requestlog.schema import REQUEST_COLUMNS  # noqa: E402
 from router.requestlog.sqlite_insert import SQLiteRowInserter  # noqa: E402
@@ -39,20 +38,21 @@ from router.requestlog.sqlite_insert import SQLiteRowInserter  # noqa: E402
 MODELS = [f"provider/model-{n}" for n in range(11)]
 
 
-def random_id() -> str:
-    """The scheme before: ``pr-`` and a uuid4's 32 hex digits."""
+def random_id(_milliseconds: int) -> str:
+    """The scheme before: ``pr-`` and a uuid4's 32 hex digits (no time in it)."""
     return f"pr-{uuid.uuid4().hex}"
 
 
-def time_ordered_id_at(milliseconds: int) -> str:
-    """``router.request_ids.new_request_id``'s scheme for a given millisecond."""
-    return f"pr-{milliseconds:012x}{secrets.randbits(80):020x}"
-
-
-SCHEMES: dict[str, Callable[[], str]] = {
+#: Scheme name → the id of a request made at a given millisecond.
+SCHEMES: dict[str, Callable[[int], str]] = {
     "random (uuid4)": random_id,
-    "time-ordered": new_request_id,
+    "time-ordered": request_id_at,
 }
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch."""
+    return time.time_ns() // 1_000_000
 
 
 def row(request_id: str, number: int) -> dict[str, Any]:
@@ -100,14 +100,11 @@ def fill(path: Path, scheme: str, rows: int, progress: Progress) -> None:
     """A log at ``path`` holding ``rows`` rows whose ids follow ``scheme``."""
     engine = open_database(f"sqlite:///{path}")
     inserter = SQLiteRowInserter(engine.dialect)
-    start_ms = time.time_ns() // 1_000_000 - rows  # one row per millisecond up to now
+    make_id, start_ms = SCHEMES[scheme], now_ms() - rows  # one row per millisecond up to now
     task = progress.add_task(f"filling, {scheme}", total=rows)
     for first in range(0, rows, 1000):
         count = min(1000, rows - first)
-        if scheme == "time-ordered":
-            ids = [time_ordered_id_at(start_ms + first + n) for n in range(count)]
-        else:
-            ids = [random_id() for _ in range(count)]
+        ids = [make_id(start_ms + first + n) for n in range(count)]
         with engine.begin() as connection:
             inserter.insert(connection, [row(i, first + n) for n, i in enumerate(ids)])
         progress.advance(task, count)
@@ -120,7 +117,8 @@ def insert_cost(path: Path, scheme: str, inserts: int, batch: int) -> tuple[floa
     inserter = SQLiteRowInserter(engine.dialect)
     make_id = SCHEMES[scheme]
     batches = [
-        [row(make_id(), start + n) for n in range(batch)] for start in range(0, inserts, batch)
+        [row(make_id(now_ms()), start + n) for n in range(batch)]
+        for start in range(0, inserts, batch)
     ]
     cpu, wall = time.thread_time(), time.perf_counter()
     for rows in batches:

@@ -17,6 +17,12 @@ import time
 PREFIX = "pr-"
 
 
+def request_id_at(milliseconds: int) -> str:
+    """An id stamped ``milliseconds`` after the epoch: later milliseconds sort later (as
+    strings and in an index)."""
+    return f"{PREFIX}{milliseconds:012x}{secrets.randbits(80):020x}"
+
+
 def new_request_id() -> str:
-    """A fresh id: later milliseconds sort later (as strings and in an index)."""
-    return f"{PREFIX}{time.time_ns() // 1_000_000:012x}{secrets.randbits(80):020x}"
+    """A fresh id, stamped now."""
+    return request_id_at(time.time_ns() // 1_000_000)
