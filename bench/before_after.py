@@ -29,9 +29,9 @@ from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     Mode,
     Processes,
     free_port,
+    load_line,
     router_command,
     run_wrk,
-    speed_probe_ms,
     write_catalog,
     wrk_script,
 )
@@ -74,11 +74,6 @@ def _measure(pid: int, port: int, script: Path, case: Case, duration: int) -> di
     result = run_wrk(port, script, case.concurrency, duration)
     result["cpu_ms"] = (_cpu_s(pid) - before) * 1000 / max(result["requests"], 1)
     return result
-
-
-def _load() -> str:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{load}, speed probe {speed_probe_ms():.0f} ms"
 
 
 def _start_routers(
@@ -151,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cases = [c for c in CASES if args.concurrency is None or c.concurrency in args.concurrency]
     checkouts = {"before": args.before.resolve(), "after": args.after.resolve()}
-    print(f"machine: {os.cpu_count()} cores, load at start {_load()}", flush=True)
+    print(f"machine: {os.cpu_count()} cores, at start: {load_line()}", flush=True)
     print(f"router environment: {args.router_env or 'defaults'}", flush=True)
     with tempfile.TemporaryDirectory(prefix="pr-ab-") as name, Processes(Path(name)) as procs:
         tmp = Path(name)
@@ -172,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         for number in range(args.rounds):
             order = SIDES if number % 2 == 0 else SIDES[::-1]
             print(
-                f"round {number + 1}/{args.rounds} ({' then '.join(order)}), load {_load()}",
+                f"round {number + 1}/{args.rounds} ({' then '.join(order)}), {load_line()}",
                 flush=True,
             )
             for case in cases:
@@ -181,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                     pid = procs.children[f"router-{side}-{case.log}"].pid
                     result = _measure(pid, port, scripts[case.mode], case, args.duration)
                     runs[case][side].append(result)
-    print(f"load at end {_load()}; direct upstream c=1 p50 {direct['p50_us'] / 1000:.2f} ms")
+    print(f"at end: {load_line()}; direct upstream c=1 p50 {direct['p50_us'] / 1000:.2f} ms")
     print(f"\nmedian of {args.rounds} rounds, {args.duration} s each; latencies in ms\n")
     print(
         "| model | conc | log | before p50 / p99 | before req/s | before CPU ms/req "

@@ -35,12 +35,12 @@ from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     Scenario,
     Target,
     free_port,
+    load_line,
     proxy_command,
     router_command,
     router_scorer,
     run_scenarios,
     sanity_check,
-    speed_probe_ms,
     write_catalog,
 )
 from overhead_litellm import measure_litellm  # noqa: E402
@@ -74,11 +74,7 @@ def machine() -> str:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, load {load}, "
-        f"speed probe {speed_probe_ms():.0f} ms"
-    )
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {load_line()}"
 
 
 def main(argv: list[str] | None = None) -> int:

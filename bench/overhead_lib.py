@@ -74,6 +74,12 @@ def speed_probe_ms() -> float:
     return best * 1000.0
 
 
+def load_line() -> str:
+    """``load 1, 5 and 15 min, speed probe N ms``: what the machine was doing, for a report."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"load {load}, speed probe {speed_probe_ms():.0f} ms"
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     with socket.socket() as sock:

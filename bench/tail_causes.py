@@ -30,9 +30,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     Processes,
     free_port,
+    load_line,
     router_command,
     run_wrk,
-    speed_probe_ms,
     write_catalog,
     wrk_script,
 )
@@ -81,20 +81,18 @@ def analyse(events: dict[str, list[list[float]]], window: tuple[float, float]) -
 
 
 def measure(
-    checkout: Path, upstream: int, tmp: Path, args: argparse.Namespace, index: int
+    checkout: Path, catalog: Path, script: Path, args: argparse.Namespace, index: int
 ) -> list[str]:
     """One router from ``checkout``: warm up, one traced wrk run, the overlap rows."""
+    tmp = catalog.parent
     port, trace = free_port(), tmp / f"trace-{index}.json"
     env = {
         "PARETOROUTE_DATA_DIR": str(tmp / f"data-{index}"),
         "PARETOROUTE_TAIL_TRACE": str(trace),
     }
     with Processes(tmp) as procs:
-        catalog = write_catalog(tmp, upstream)
         command = traced_command(checkout, port, catalog)
         procs.start(f"router-{index}", command, f"http://127.0.0.1:{port}/readyz", 180, env)
-        script = tmp / "wrk.lua"
-        script.write_text(wrk_script(args.mode, args.stream))
         run_wrk(port, script, 8, 2)  # warm-up
         begin = time.perf_counter()
         result = run_wrk(port, script, args.concurrency, args.duration)
@@ -103,7 +101,7 @@ def measure(
         os.killpg(router.pid, signal.SIGINT)  # uvicorn exits cleanly: atexit runs
         router.wait(timeout=60)
     head = (
-        f"{checkout} (load {os.getloadavg()[0]:.2f}, speed probe {speed_probe_ms():.0f} ms): "
+        f"{checkout} ({load_line()}): "
         f"wrk p50 {result['p50_us'] / 1000:.2f} "
         f"ms, p99 {result['p99_us'] / 1000:.2f} ms, {result['requests']:.0f} requests"
     )
@@ -132,11 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         tmp, upstream = Path(name), free_port()
         fixed = [sys.executable, str(ROOT / "bench" / "fixed_upstream.py"), str(upstream)]
         procs.start("upstream", fixed, f"http://127.0.0.1:{upstream}/")
+        catalog, script = write_catalog(tmp, upstream), tmp / "wrk.lua"
+        script.write_text(wrk_script(args.mode, args.stream))
         for number in range(args.rounds):
             order = args.checkout if number % 2 == 0 else args.checkout[::-1]
             for checkout in order:
                 index = number * len(args.checkout) + args.checkout.index(checkout)
-                print("\n".join(measure(checkout.resolve(), upstream, tmp, args, index)))
+                print("\n".join(measure(checkout.resolve(), catalog, script, args, index)))
     return 0
 
 
