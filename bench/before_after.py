@@ -8,6 +8,7 @@ back, in ABBA order across rounds, so drift in the machine's load hits both alik
 per scenario: the median over rounds of wrk's p50, p99 and req/s, and after/before ratios.
 Scenarios: named at concurrency 1 with the log on and off (the log's cost is the p50
 difference), and named and auto at 8 and 32 (auto also at 1) with the log on (the default).
+With ``--streaming``: streaming named at 1, 8 and 32 and streaming auto at 8 and 32 instead.
 
     .venv/bin/python bench/before_after.py --before /tmp/before --after . [--rounds 3]
 """
@@ -46,8 +47,16 @@ class Case:
     mode: Mode
     concurrency: int
     log: bool
+    stream: bool = False
 
 
+STREAM_CASES = (
+    Case("named", 1, True, stream=True),
+    Case("named", 8, True, stream=True),
+    Case("named", 32, True, stream=True),
+    Case("auto", 8, True, stream=True),
+    Case("auto", 32, True, stream=True),
+)
 CASES = (
     Case("named", 1, True),
     Case("named", 1, False),
@@ -117,7 +126,8 @@ def _row(case: Case, runs: dict[str, list[dict[str, float]]]) -> str:
     log = "on" if case.log else "off"
     ratio = after / before
     joined = " | ".join(cells)
-    return f"| {case.mode} | {case.concurrency} | {log} | {joined} | {ratio:.2f} | {errors} |"
+    mode = f"streaming {case.mode}" if case.stream else case.mode
+    return f"| {mode} | {case.concurrency} | {log} | {joined} | {ratio:.2f} | {errors} |"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,8 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="run only the scenarios at these concurrencies (default: all)",
     )
+    parser.add_argument(
+        "--streaming", action="store_true", help="run the streaming scenarios instead"
+    )
     args = parser.parse_args(argv)
-    cases = [c for c in CASES if args.concurrency is None or c.concurrency in args.concurrency]
+    pool = STREAM_CASES if args.streaming else CASES
+    cases = [c for c in pool if args.concurrency is None or c.concurrency in args.concurrency]
     checkouts = {"before": args.before.resolve(), "after": args.after.resolve()}
     print(f"machine: {os.cpu_count()} cores, at start: {load_line()}", flush=True)
     print(f"router environment: {args.router_env or 'defaults'}", flush=True)
@@ -155,12 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         procs.start("upstream", fixed, f"http://127.0.0.1:{upstream}/")
         extra = dict(item.split("=", 1) for item in args.router_env)
         ports = _start_routers(procs, tmp, write_catalog(tmp, upstream), checkouts, extra)
-        scripts = {mode: tmp / f"{mode}.lua" for mode in ("named", "auto")}
-        for mode, script in scripts.items():
-            script.write_text(wrk_script(mode, False))  # type: ignore[arg-type]
+        kinds = {(case.mode, case.stream) for case in cases} | {("named", False)}
+        scripts = {kind: tmp / f"{kind[0]}-{kind[1]}.lua" for kind in kinds}
+        for (mode, stream), script in scripts.items():
+            script.write_text(wrk_script(mode, stream))
             for port in ports.values():
                 run_wrk(port, script, 8, 1)  # warm-up
-        direct = run_wrk(upstream, scripts["named"], 1, args.duration)
+        direct = run_wrk(upstream, scripts[("named", False)], 1, args.duration)
         runs: dict[Case, dict[str, list[dict[str, float]]]] = {
             c: {s: [] for s in SIDES} for c in cases
         }
@@ -174,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                 for side in order:
                     port = ports[(side, case.log)]
                     pid = procs.children[f"router-{side}-{case.log}"].pid
-                    result = _measure(pid, port, scripts[case.mode], case, args.duration)
+                    script = scripts[(case.mode, case.stream)]
+                    result = _measure(pid, port, script, case, args.duration)
                     runs[case][side].append(result)
     print(f"at end: {load_line()}; direct upstream c=1 p50 {direct['p50_us'] / 1000:.2f} ms")
     print(f"\nmedian of {args.rounds} rounds, {args.duration} s each; latencies in ms\n")

@@ -58,11 +58,13 @@ class FixedUpstream:
     async def complete(self, target: Any, endpoint: Any, body: Any) -> dict[str, Any]:
         return {**REPLY, "choices": [dict(REPLY["choices"][0])]}
 
-    async def stream(self, target: Any, endpoint: Any, body: Any) -> AsyncIterator[dict[str, Any]]:
+    async def stream(
+        self, target: Any, endpoint: Any, body: Any
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         for index in range(4):
             delta = {"content": "ok "} if index else {"role": "assistant", "content": ""}
             choice = {"index": 0, "delta": delta, "finish_reason": None}
-            yield {"id": "c", "object": "chat.completion.chunk", "choices": [choice]}
+            yield [{"id": "c", "object": "chat.completion.chunk", "choices": [choice]}]
 
     async def aclose(self) -> None:
         return None

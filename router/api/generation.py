@@ -19,7 +19,7 @@ from router.requestlog.capture import remember_plan
 from router.resilience.calls import close_quietly
 from router.schemas import ChatCompletionRequest, CompletionRequest
 from router.services import Services
-from router.upstream.base import Endpoint, Payload
+from router.upstream.base import ChunkBatch, Endpoint, Payload
 from router.upstream.fields import DROPPED_HEADER, UnknownFields, check_fields, forwardable
 from router.upstream.json_safe import check_json_safe
 from router.upstream.wire import valid_usage
@@ -61,20 +61,26 @@ async def _sse(
     services: Services,
     plan: Plan,
     endpoint: Endpoint,
-    first: Payload,
-    rest: AsyncIterator[Payload],
+    first: ChunkBatch,
+    rest: AsyncIterator[ChunkBatch],
     started: float,
     watch: RequestWatch | None,
 ) -> AsyncIterator[bytes]:
     name = plan.model.name
-    first["model"] = name
-    usage = first.get("usage")
-    yield b"data: " + orjson.dumps(first) + b"\n\n"
-    try:
-        async for chunk in rest:
+    usage: Any = None
+
+    def events(batch: ChunkBatch) -> bytes:
+        """The batch's chunks as SSE events, in one piece: one write for the batch."""
+        nonlocal usage
+        for chunk in batch:
             chunk["model"] = name
             usage = chunk.get("usage") or usage
-            yield b"data: " + orjson.dumps(chunk) + b"\n\n"
+        return b"".join([b"data: " + orjson.dumps(chunk) + b"\n\n" for chunk in batch])
+
+    yield events(first)
+    try:
+        async for batch in rest:
+            yield events(batch)
     except RouterError as error:
         # Headers are gone; the OpenAI SDK raises on an ``error`` event in the stream.
         if watch is not None:

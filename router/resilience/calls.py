@@ -1,4 +1,4 @@
-"""One upstream attempt, bounded in time: a whole call, or a stream up to its first chunk.
+"""One upstream attempt, bounded in time: a whole call, or a stream up to its first chunks.
 
 The transports bound connecting and reading themselves; these wrappers add the bounds
 every transport (litellm included) must obey: the total time of a call and the wait
@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from router.errors import UpstreamResponseError
-from router.upstream.base import Endpoint, Payload, Upstream, UpstreamTarget
+from router.upstream.base import ChunkBatch, Endpoint, Payload, Upstream, UpstreamTarget
 from router.upstream.wire import timeout_error
 
-#: A stream that has produced its first chunk: that chunk and the rest.
-OpenStream = tuple[Payload, AsyncIterator[Payload]]
+#: A stream that has produced its first chunks: that batch and the batches after it.
+OpenStream = tuple[ChunkBatch, AsyncIterator[ChunkBatch]]
 
 
 async def complete_within(
@@ -32,7 +32,7 @@ async def complete_within(
         raise timeout_error(target) from None
 
 
-async def close_quietly(chunks: AsyncIterator[Payload]) -> None:
+async def close_quietly(chunks: AsyncIterator[ChunkBatch]) -> None:
     """Close a stream the caller will never see (its errors are already reported)."""
     close = getattr(chunks, "aclose", None)
     if close is not None:
@@ -45,7 +45,7 @@ async def close_quietly(chunks: AsyncIterator[Payload]) -> None:
 async def open_stream(
     upstream: Upstream, target: UpstreamTarget, endpoint: Endpoint, body: Payload, left_s: float
 ) -> OpenStream:
-    """Start a stream and wait (at most ``target.first_byte_s``) for its first chunk.
+    """Start a stream and wait (at most ``target.first_byte_s``) for its first chunks.
 
     Until this returns nothing has reached the caller, so a failure here may still
     fall back to another model. The deadline's ``left_s`` cuts the wait for the first

@@ -1,8 +1,8 @@
 """Direct forwarding to servers that speak the OpenAI protocol natively, over aiohttp.
 
 OpenAI itself, vLLM, llama.cpp and Ollama's ``/v1`` need no translation, so the request
-body goes out as-is (minus the router's own fields) and the stream is relayed chunk by
-chunk. This skips litellm's per-call work (about 4 ms per call and 14 ms per stream here,
+body goes out as-is (minus the router's own fields) and the stream is relayed as it
+arrives. This skips litellm's per-call work (about 4 ms per call and 14 ms per stream here,
 see BENCHMARKS.md); providers that need translation go through
 ``router.upstream.litellm_upstream``.
 """
@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 
 from router.errors import UpstreamError
-from router.upstream.base import Endpoint, Payload, UpstreamTarget
+from router.upstream.base import ChunkBatch, Endpoint, Payload, UpstreamTarget
 from router.upstream.limits import ResponseLimits, read_capped, read_prefix, split_lines
 from router.upstream.status import body_error
 from router.upstream.wire import (
@@ -75,7 +75,7 @@ class AiohttpUpstream:
 
     async def stream(
         self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
-    ) -> AsyncIterator[Payload]:
+    ) -> AsyncIterator[ChunkBatch]:
         url, payload, headers = request_parts(target, endpoint, {**body, "stream": True})
         # A stream may run long: bound the wait for each piece, not the whole.
         timeout = aiohttp.ClientTimeout(sock_connect=target.connect_s, sock_read=target.timeout_s)
@@ -89,9 +89,9 @@ class AiohttpUpstream:
                 lines = split_lines(
                     response.content.iter_any(), self.limits.max_line_bytes, target.model
                 )
-                async for chunk in sse_events(lines, target):
+                async for batch in sse_events(lines, target):
                     started = True
-                    yield chunk
+                    yield batch
         except aiohttp.ConnectionTimeoutError as error:
             raise unreachable_error(target, error) from None
         except TimeoutError:

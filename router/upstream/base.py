@@ -9,6 +9,9 @@ from typing import Any, Literal, Protocol
 Endpoint = Literal["chat", "text"]
 #: An OpenAI response or stream chunk, exactly as it goes on the wire.
 Payload = dict[str, Any]
+#: The chunks of a stream that arrived together (never empty): relayed in one write, so
+#: a stream costs the relay one pass per network read, not one per token.
+ChunkBatch = list[Payload]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +50,9 @@ class Upstream(Protocol):
 
     def stream(
         self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
-    ) -> AsyncIterator[Payload]:
-        """A streaming call; yields OpenAI chunk objects until the stream ends."""
+    ) -> AsyncIterator[ChunkBatch]:
+        """A streaming call; yields OpenAI chunk objects, in batches of those that arrived
+        together, until the stream ends."""
         ...
 
     async def aclose(self) -> None:

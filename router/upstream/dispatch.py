@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 
 from router.catalog import BUILTIN_REPLAY
-from router.upstream.base import Endpoint, Payload, Upstream, UpstreamTarget
+from router.upstream.base import ChunkBatch, Endpoint, Payload, Upstream, UpstreamTarget
 
 OPENAI_COMPATIBLE_PREFIXES = frozenset(
     {
@@ -63,7 +63,7 @@ class DispatchingUpstream:
 
     def stream(
         self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
-    ) -> AsyncIterator[Payload]:
+    ) -> AsyncIterator[ChunkBatch]:
         return self._pick(target).stream(target, endpoint, body)
 
     async def aclose(self) -> None:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from router.upstream.base import Endpoint, Payload, UpstreamTarget
+from router.upstream.base import ChunkBatch, Endpoint, Payload, UpstreamTarget
 from router.upstream.limits import ResponseLimits, read_capped, read_prefix, split_lines
 from router.upstream.status import body_error
 from router.upstream.wire import (
@@ -77,13 +77,13 @@ class HttpxUpstream:
 
     async def stream(
         self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
-    ) -> AsyncIterator[Payload]:
+    ) -> AsyncIterator[ChunkBatch]:
         request = self._request(target, endpoint, {**body, "stream": True})
         response = await self._send(target, request)
         try:
             lines = split_lines(response.aiter_bytes(), self.limits.max_line_bytes, target.model)
-            async for chunk in sse_events(lines, target):
-                yield chunk
+            async for batch in sse_events(lines, target):
+                yield batch
         except httpx.TimeoutException:
             raise timeout_error(target) from None
         except httpx.HTTPError as error:

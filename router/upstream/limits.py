@@ -47,25 +47,23 @@ async def read_capped(
     return b"".join(parts)
 
 
-async def split_lines(chunks: AsyncIterable[bytes], limit: int, model: str) -> AsyncIterator[bytes]:
-    """The lines of a byte stream (without line ends); a line over ``limit`` raises."""
-    pending = bytearray()
+async def split_lines(
+    chunks: AsyncIterable[bytes], limit: int, model: str
+) -> AsyncIterator[list[bytes]]:
+    """The lines of a byte stream (without line ends), one list per chunk that completes
+    any: lines that arrived together travel on together. A line over ``limit`` raises."""
+    pending = b""
     async for chunk in chunks:
-        pending += chunk
-        start = 0
-        while True:
-            end = pending.find(b"\n", start)
-            if end < 0:
-                break
-            if end - start > limit:
-                raise too_large(model, "an event-stream line", limit)
-            yield bytes(pending[start:end]).rstrip(b"\r")
-            start = end + 1
-        del pending[:start]
+        *lines, pending = (pending + chunk).split(b"\n")
         if len(pending) > limit:
             raise too_large(model, "an event-stream line", limit)
+        for line in lines:
+            if len(line) > limit:
+                raise too_large(model, "an event-stream line", limit)
+        if lines:
+            yield [line.rstrip(b"\r") for line in lines]
     if pending:
-        yield bytes(pending).rstrip(b"\r")
+        yield [pending.rstrip(b"\r")]
 
 
 async def read_prefix(chunks: AsyncIterable[bytes], limit: int = 64 * 1024) -> bytes:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from router.errors import UpstreamError
-from router.upstream.base import Endpoint, Payload, UpstreamTarget
+from router.upstream.base import ChunkBatch, Endpoint, Payload, UpstreamTarget
 from router.upstream.fields import forwardable
 from router.upstream.status import status_error
 from router.upstream.wire import timeout_error, unreachable_error
@@ -127,12 +127,12 @@ class LiteLLMUpstream:
 
     async def stream(
         self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
-    ) -> AsyncIterator[Payload]:
+    ) -> AsyncIterator[ChunkBatch]:
         kwargs = self._kwargs(target, endpoint, {**body, "stream": True})
         try:
             response = await self._call(endpoint, kwargs)
             async for chunk in response:
-                yield _dump(chunk)
+                yield [_dump(chunk)]  # litellm hands chunks on one at a time
         except Exception as error:
             raise self._translate(error, target) from None
 

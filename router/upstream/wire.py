@@ -90,21 +90,36 @@ def _finished(chunk: Payload) -> bool:
     return any(isinstance(c, dict) and c.get("finish_reason") for c in choices)
 
 
-async def sse_events(lines: AsyncIterable[bytes], target: UpstreamTarget) -> AsyncIterator[Payload]:
-    """The chunks of an OpenAI event stream, up to ``data: [DONE]``.
+async def sse_events(
+    batches: AsyncIterable[list[bytes]], target: UpstreamTarget
+) -> AsyncIterator[list[Payload]]:
+    """The chunks of an OpenAI event stream, up to ``data: [DONE]``: one list per batch
+    of lines that carries any, so the chunks of one network read are relayed together.
 
     A stream that stops without ``[DONE]`` and without any ``finish_reason`` was cut
-    (a connection closed mid-body can look like a clean end): that raises.
+    (a connection closed mid-body can look like a clean end): that raises. So does a bad
+    line, after the chunks before it in its batch.
     """
     finished = False
-    async for line in lines:
-        if not is_data(line):
-            continue
-        if is_done(line):
-            return
-        chunk = sse_payload(line, target)
-        finished = finished or _finished(chunk)
-        yield chunk
+    async for lines in batches:
+        chunks: list[Payload] = []
+        for line in lines:
+            if not is_data(line):
+                continue
+            if is_done(line):
+                if chunks:
+                    yield chunks
+                return
+            try:
+                chunk = sse_payload(line, target)
+            except UpstreamError:
+                if chunks:
+                    yield chunks
+                raise
+            finished = finished or _finished(chunk)
+            chunks.append(chunk)
+        if chunks:
+            yield chunks
     if not finished:
         raise UpstreamConnectionError(
             f"The stream from model {target.model!r} ended before it was complete"

@@ -68,8 +68,10 @@ class _FailingStream:
     async def complete(self, target: Any, endpoint: Any, body: Any) -> dict[str, Any]:
         raise UpstreamError("not used")
 
-    async def stream(self, target: Any, endpoint: Any, body: Any) -> AsyncIterator[dict[str, Any]]:
-        yield {
+    async def stream(
+        self, target: Any, endpoint: Any, body: Any
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        chunk = {
             "id": "c",
             "object": "chat.completion.chunk",
             "choices": [
@@ -80,6 +82,7 @@ class _FailingStream:
                 }
             ],
         }
+        yield [chunk]
         raise UpstreamError("connection reset mid-stream")
 
     async def aclose(self) -> None:

@@ -32,6 +32,8 @@ MODES = (
     "big_body",  # a ``big_bytes`` JSON body (chunked, so no length is declared)
     "long_line",  # one SSE line of ``big_bytes``
     "bad_usage",  # a completion whose usage counts are negative / fractional
+    "burst",  # a stream of ``burst`` events and [DONE], all in one write
+    "burst_bad_line",  # two events and a line that is not JSON, in one write
 )
 
 
@@ -48,6 +50,7 @@ class FaultState:
     big_bytes: int = 64 * 1024 * 1024
     #: Fail only the first ``fail_times`` requests (None: every request), then answer ok.
     fail_times: int | None = None
+    burst: int = 20
     hits: int = 0
     sent_bytes: int = 0
     bodies: list[dict[str, Any]] = field(default_factory=list)
@@ -174,6 +177,17 @@ async def _bad_usage(state: FaultState, body: dict[str, Any], writer: Writer) ->
     writer.write(_head(200, "application/json", length=len(payload)) + payload)
 
 
+async def _burst(state: FaultState, body: dict[str, Any], writer: Writer) -> None:
+    events = [_chunk(body, f"w{index} ") for index in range(state.burst - 1)]
+    last = _chunk(body, f"w{state.burst - 1}", last=True)
+    writer.write(_head(200, "text/event-stream") + b"".join(events) + last + b"data: [DONE]\n\n")
+
+
+async def _burst_bad_line(state: FaultState, body: dict[str, Any], writer: Writer) -> None:
+    events = _chunk(body, "one ") + _chunk(body, "two ")
+    writer.write(_head(200, "text/event-stream") + events + b"data: {not json\n\n")
+
+
 RESPONDERS: dict[str, Responder] = {
     "ok": _ok,
     "status": _status,
@@ -185,6 +199,8 @@ RESPONDERS: dict[str, Responder] = {
     "big_body": _big_body,
     "long_line": _long_line,
     "bad_usage": _bad_usage,
+    "burst": _burst,
+    "burst_bad_line": _burst_bad_line,
 }
 
 

@@ -1,18 +1,25 @@
-"""Honest error mapping and response caps, through the live router and the openai client.
+"""Honest error mapping, response caps and stream relay, through the live router and the
+openai client.
 
 One model (so no fallback hides the mapping) on a socket-level fake upstream. Each
 upstream status class must come back as the right status and code, with no internal
 address, traceback or credential in the message, and the openai SDK must not retry
-what retrying cannot fix (upstream hits are counted).
+what retrying cannot fix (upstream hits are counted). Chunks that arrive in one read
+reach the caller in one HTTP chunk, in order, and a bad line after good ones in that read
+still lets the good ones through.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+import h11
 import httpx
 import openai
+import orjson
 import pytest
 
 from predictors.prior import PriorScorer
@@ -89,7 +96,8 @@ def rig() -> Iterator[Rig]:
 @pytest.fixture(autouse=True)
 def _reset(rig: Rig) -> None:
     fresh = FaultState()
-    for name in ("mode", "status", "message", "retry_after", "fail_times", "echo_status", "hits"):
+    names = ("mode", "status", "message", "retry_after", "fail_times", "echo_status", "hits")
+    for name in names:
         setattr(rig.state, name, getattr(fresh, name))
     rig.state.auth.clear()
     rig.fake.listening(True)
@@ -194,3 +202,67 @@ def test_bad_usage_counts_are_ignored_not_a_500(rig: Rig):
     response = rig.post()
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["message"]["content"] == "hi"
+
+
+def http_chunks(url: str, body: dict[str, object]) -> list[bytes]:
+    """A chat completion's response body, as the HTTP chunks the router framed it in."""
+    address = urlsplit(url)
+    payload = orjson.dumps(body)
+    client = h11.Connection(h11.CLIENT)
+    request = h11.Request(
+        method="POST",
+        target="/v1/chat/completions",
+        headers=[
+            ("host", address.netloc),
+            ("content-type", "application/json"),
+            ("content-length", str(len(payload))),
+        ],
+    )
+    frames: list[bytes] = []
+    current = b""
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(
+            client.send(request)
+            + client.send(h11.Data(data=payload))
+            + client.send(h11.EndOfMessage())
+        )
+        while True:
+            event = client.next_event()
+            if event is h11.NEED_DATA:
+                client.receive_data(sock.recv(65536))
+            elif isinstance(event, h11.Response):
+                assert event.status_code == 200, event
+            elif isinstance(event, h11.Data):
+                current += event.data
+                if event.chunk_end:
+                    frames.append(current)
+                    current = b""
+            elif isinstance(event, h11.EndOfMessage):
+                return frames
+
+
+def test_chunks_of_one_read_reach_the_caller_together_and_in_order(rig: Rig):
+    rig.state.mode, rig.state.burst = "burst", 20
+    frames = http_chunks(rig.url, {"model": MODEL, "messages": MESSAGES, "stream": True})
+    events = [event for frame in frames for event in frame.split(b"\n\n") if event]
+    assert len(events) == 21 and events[-1] == b"data: [DONE]"
+    texts = [orjson.loads(event[6:])["choices"][0]["delta"]["content"] for event in events[:-1]]
+    assert "".join(texts) == " ".join(f"w{index}" for index in range(20))
+    # One upstream write of 20 events: one chunk for them, one for [DONE] (21 if relayed
+    # event by event). A read split by the kernel may add one.
+    assert len(frames) <= 3, [len(frame) for frame in frames]
+    stream = rig.client().chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in stream) == "".join(texts)
+
+
+def test_a_bad_line_after_good_ones_in_one_read_relays_the_good_ones_first(rig: Rig):
+    rig.state.mode = "burst_bad_line"
+    response = rig.post(stream=True)
+    assert response.status_code == 200
+    events = [event for event in response.text.split("\n\n") if event]
+    contents = [orjson.loads(event[6:])["choices"][0]["delta"]["content"] for event in events[:2]]
+    assert contents == ["one ", "two "]
+    error = orjson.loads(events[2][6:])["error"]
+    assert "not JSON" in error["message"], error
+    clean(error["message"], rig)
+    assert events[3:] == ["data: [DONE]"]

@@ -34,7 +34,8 @@ def upstream(request: pytest.FixtureRequest) -> Upstream:
 def test_complete_and_stream(upstream: Upstream, upstream_url, upstream_state: FakeUpstreamState):
     async def run() -> tuple[dict, list[dict]]:
         result = await upstream.complete(target(upstream_url), "chat", BODY)
-        chunks = [c async for c in upstream.stream(target(upstream_url), "chat", BODY)]
+        stream = upstream.stream(target(upstream_url), "chat", BODY)
+        chunks = [c async for batch in stream for c in batch]
         await upstream.aclose()
         return result, chunks
 

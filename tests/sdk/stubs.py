@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import UpstreamError
 from router.settings import Settings
-from router.upstream.base import Endpoint, Payload, UpstreamTarget
+from router.upstream.base import ChunkBatch, Endpoint, Payload, UpstreamTarget
 
 
 @dataclass(frozen=True)
@@ -152,14 +152,16 @@ class BreaksMidStream:
 
     async def stream(
         self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
-    ) -> AsyncIterator[Payload]:
-        yield {
-            "id": "chunk-1",
-            "object": "chat.completion.chunk",
-            "created": 1,
-            "model": target.model,
-            "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}],
-        }
+    ) -> AsyncIterator[ChunkBatch]:
+        yield [
+            {
+                "id": "chunk-1",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": target.model,
+                "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}],
+            }
+        ]
         raise self.error
 
     async def aclose(self) -> None:
