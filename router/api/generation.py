@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from router.api.openapi import ERROR_RESPONSES
 from router.errors import RouterError, UpstreamResponseError
@@ -104,6 +105,12 @@ async def _sse(
     yield _DONE
 
 
+async def _record_served(
+    services: Services, plan: Plan, endpoint: Endpoint, usage: Payload | None, latency_s: float
+) -> None:
+    services.learning.served(plan, endpoint, usage, latency_s)
+
+
 def _served_by(request: Request, watch: RequestWatch | None, plan: Plan) -> None:
     """After a fallback, later counts and the request log name the model that answered."""
     if watch is not None:
@@ -141,9 +148,14 @@ async def _generate(
         _served_by(request, watch, served.plan)
         result = served.value
         usage = valid_usage(result.get("usage"))
-        services.learning.served(served.plan, endpoint, usage, time.perf_counter() - started)
+        latency_s = time.perf_counter() - started
         result["model"] = served.plan.model.name
         response = _json(result, served.headers())
+        # Metrics, spend and the runtime fit learn from it once the answer is on its way
+        # (Starlette runs the task right after the last body write, in this request's task).
+        response.background = BackgroundTask(
+            _record_served, services, served.plan, endpoint, usage, latency_s
+        )
     if dropped:
         response.headers[DROPPED_HEADER] = ",".join(dropped)
     return response
