@@ -3,7 +3,7 @@
 The ``requests`` table's primary key is the request id. For each id scheme it builds a
 SQLite log (the real schema, through Alembic) holding ``--rows`` rows with ids of that
 scheme, then writes ``--inserts`` more exactly as the writer thread does at low load:
-batches of ``--batch`` rows, one transaction each, through ``SQLiteRowInserter``.
+batches of ``--batch`` rows, one transaction each, through ``RowInserter``.
 Reported per scheme: the writing thread's CPU and the wall time per row. Rows look like
 an ``auto`` request's (eleven per-model predictions, ~2.6 KB); the schemes alternate
 over ``--rounds``, each round on fresh copies.
@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from router.request_ids import request_id_at  # noqa: E402
 from router.requestlog.database import open_database  # noqa: E402
+from router.requestlog.row_insert import RowInserter  # noqa: E402
 from router.requestlog.schema import REQUEST_COLUMNS  # noqa: E402
-from router.requestlog.sqlite_insert import SQLiteRowInserter  # noqa: E402
 
 MODELS = [f"provider/model-{n}" for n in range(11)]
 
@@ -99,7 +99,7 @@ def row(request_id: str, number: int) -> dict[str, Any]:
 def fill(path: Path, scheme: str, rows: int, progress: Progress) -> None:
     """A log at ``path`` holding ``rows`` rows whose ids follow ``scheme``."""
     engine = open_database(f"sqlite:///{path}")
-    inserter = SQLiteRowInserter(engine.dialect)
+    inserter = RowInserter(engine.dialect)
     make_id, start_ms = SCHEMES[scheme], now_ms() - rows  # one row per millisecond up to now
     task = progress.add_task(f"filling, {scheme}", total=rows)
     for first in range(0, rows, 1000):
@@ -114,7 +114,7 @@ def fill(path: Path, scheme: str, rows: int, progress: Progress) -> None:
 def insert_cost(path: Path, scheme: str, inserts: int, batch: int) -> tuple[float, float]:
     """CPU and wall microseconds per row for ``inserts`` rows in ``batch``-row commits."""
     engine = open_database(f"sqlite:///{path}")
-    inserter = SQLiteRowInserter(engine.dialect)
+    inserter = RowInserter(engine.dialect)
     make_id = SCHEMES[scheme]
     batches = [
         [row(make_id(now_ms()), start + n) for n in range(batch)]

@@ -7,7 +7,7 @@ counted (``paretoroute_request_log_dropped_total{reason="queue_full"}``). The wr
 takes the queue in batches of ``batch_size``, builds the rows there (never on the event
 loop), and writes each batch in one transaction, so a row is either complete in the
 database or absent; small batches keep the stretches in which it holds the GIL short,
-and on SQLite each batch is one multi-row INSERT (``router.requestlog.sqlite_insert``).
+and each batch is one multi-row INSERT per 16 rows (``router.requestlog.row_insert``).
 ``close`` (the app's lifespan exit, e.g. SIGTERM) writes everything still queued before
 it returns; ``flush`` waits for what was queued so far.
 """
@@ -28,9 +28,9 @@ from router.gil import yield_gil
 from router.requestlog.capture import Capture
 from router.requestlog.database import database_url, open_database
 from router.requestlog.metrics import FeedbackMetrics, RequestLogMetrics
+from router.requestlog.row_insert import RowInserter
 from router.requestlog.rows import RowBuilder
 from router.requestlog.schema import RequestRow
-from router.requestlog.sqlite_insert import SQLiteRowInserter
 from router.settings import Settings
 
 if TYPE_CHECKING:
@@ -89,8 +89,8 @@ class RequestLog:
         self._idle = False
         self._closed = False
         self._queue_full = metrics.dropped.labels("queue_full")
-        sqlite = engine.dialect.name == "sqlite"
-        self._sqlite = SQLiteRowInserter(engine.dialect) if sqlite else None
+        dialect = engine.dialect
+        self._inserter = RowInserter(dialect) if RowInserter.supports(dialect) else None
         self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
 
     def start(self) -> None:
@@ -190,8 +190,8 @@ class RequestLog:
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as connection:
-            if self._sqlite is not None:
-                self._sqlite.insert(connection, rows)
+            if self._inserter is not None:
+                self._inserter.insert(connection, rows)
             else:
                 connection.execute(insert(RequestRow), rows)
         self.metrics.written.inc(len(rows))

@@ -11,16 +11,20 @@ import openai
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, insert, select, text
 
 from predictors.prior import PriorScorer
 from router.app import create_app
 from router.catalog import Catalog
 from router.requestlog.database import create_log_engine, open_database
+from router.requestlog.row_insert import RowInserter
+from router.requestlog.schema import RequestRow
 from router.settings import Settings
 from tests.requestlog.helpers import check_rows, read_rows, send_mix
 from tests.requestlog.postgres import postgres_bin, postgres_server
 from tests.requestlog.schema_models import all_models
+from tests.requestlog.test_row_insert import ROWS, request_row
+from tests.requestlog.test_writer import check_one_bad_row_costs_only_itself
 from tests.router.servers import FakeUpstreamState, live_server
 
 
@@ -94,3 +98,29 @@ def test_json_columns_are_jsonb(postgres_url: str) -> None:
     ]
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), all_models()) == []
+
+
+def test_multi_row_insert_stores_what_the_orm_insert_stores_on_postgres(postgres_url: str) -> None:
+    engine = open_database(postgres_url)
+    rows = [request_row(n) for n in range(ROWS)]
+    table = RequestRow.__table__
+    ordered = select(table).order_by(table.c.id)
+    with engine.begin() as connection:
+        connection.execute(delete(table))
+        connection.execute(insert(RequestRow), rows)
+        expected = connection.execute(ordered).all()
+        connection.execute(delete(table))
+        RowInserter(engine.dialect).insert(connection, rows)
+        written = connection.execute(ordered).all()
+        connection.execute(delete(table))
+    assert len(written) == ROWS > RowInserter(engine.dialect).rows_per_statement
+    assert written == expected
+    engine.dispose()
+
+
+def test_one_bad_row_costs_only_itself_on_postgres(postgres_url: str) -> None:
+    admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("create database bad_row"))
+    admin.dispose()
+    check_one_bad_row_costs_only_itself(postgres_url.rsplit("/", 1)[0] + "/bad_row")

@@ -1,4 +1,5 @@
-"""The writer's queue: flush is a barrier, close writes the rest, late rows are counted."""
+"""The writer's queue: flush is a barrier, close writes the rest, late rows are counted,
+and one bad row costs only itself (SQLite here, PostgreSQL in ``test_postgres.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from router.requestlog.capture import Capture
 from router.requestlog.database import open_database
@@ -14,15 +15,16 @@ from router.requestlog.metrics import RequestLogMetrics
 from router.requestlog.rows import RowBuilder
 from router.requestlog.schema import RequestRow
 from router.requestlog.writer import RequestLog
+from tests.requestlog.test_row_insert import request_row
 
 #: Several batches' worth, so flush must wait for more than the batch in hand.
 CAPTURES = 50
 BATCH = 8
 
 
-def _log(path: Path, registry: CollectorRegistry, linger_s: float = 0.05) -> RequestLog:
+def _log(path: Path | str, registry: CollectorRegistry, linger_s: float = 0.05) -> RequestLog:
     rows = RowBuilder(lambda model, prompt, completion: 0.0, "prior", log_content=False)
-    engine = open_database(f"sqlite:///{path}")
+    engine = open_database(path if isinstance(path, str) else f"sqlite:///{path}")
     metrics = RequestLogMetrics(registry)
     return RequestLog(engine, rows, metrics, queue_size=1000, batch_size=BATCH, linger_s=linger_s)
 
@@ -73,3 +75,31 @@ def test_close_writes_what_is_queued_and_counts_later_rows(tmp_path: Path) -> No
     )
     assert closed == 1.0
     assert registry.get_sample_value("paretoroute_request_log_rows_total") == CAPTURES
+
+
+def check_one_bad_row_costs_only_itself(url: str) -> None:
+    """A batch with a row whose id is taken: the batch fails, then the rows go one by one;
+    the others are written and the bad one is counted, not the whole batch lost."""
+    registry = CollectorRegistry()
+    log = _log(url, registry, linger_s=1.0)  # lingering: the captures go in one batch
+    with log.engine.begin() as connection:
+        connection.execute(insert(RequestRow), [request_row(0) | {"id": "pr-taken"}])
+    captures = [_capture() for _ in range(BATCH - 1)]
+    captures[2].request_id = "pr-taken"
+    log.start()
+    try:
+        for capture in captures:
+            log.submit(capture)
+        assert log.flush(10)
+        assert _count(log) == len(captures)  # the taken id's row, and the other six
+    finally:
+        log.close()
+    dropped = registry.get_sample_value(
+        "paretoroute_request_log_dropped_total", {"reason": "write_error"}
+    )
+    assert dropped == 1.0
+    assert registry.get_sample_value("paretoroute_request_log_rows_total") == len(captures) - 1
+
+
+def test_one_bad_row_costs_only_itself(tmp_path: Path) -> None:
+    check_one_bad_row_costs_only_itself(f"sqlite:///{tmp_path / 'log.db'}")

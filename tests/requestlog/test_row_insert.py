@@ -1,4 +1,5 @@
-"""The multi-row SQLite insert stores exactly what SQLAlchemy's ORM insert stores."""
+"""The multi-row insert stores exactly what SQLAlchemy's ORM insert stores (SQLite here,
+PostgreSQL in ``test_postgres.py``)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from router.requestlog.database import open_database
+from router.requestlog.row_insert import SQLITE_MAX_VARIABLES, RowInserter
 from router.requestlog.schema import REQUEST_COLUMNS, RequestRow
-from router.requestlog.sqlite_insert import SQLITE_MAX_VARIABLES, SQLiteRowInserter
 
 #: More rows than one statement may carry, so the insert must split them.
 ROWS = 100
 
 
-def _row(number: int) -> dict[str, Any]:
+def request_row(number: int) -> dict[str, Any]:
     routed = number % 2 == 0
     zone = timezone(timedelta(hours=number % 5 - 2))
     row: dict[str, Any] = dict.fromkeys(REQUEST_COLUMNS)
@@ -53,11 +54,11 @@ def _database(path: Path) -> Engine:
 
 
 def test_multi_row_insert_stores_what_the_orm_insert_stores(tmp_path: Path) -> None:
-    rows = [_row(n) for n in range(ROWS)]
+    rows = [request_row(n) for n in range(ROWS)]
     orm, fast = _database(tmp_path / "orm.db"), _database(tmp_path / "fast.db")
     with orm.begin() as connection:
         connection.execute(insert(RequestRow), rows)
-    inserter = SQLiteRowInserter(fast.dialect)
+    inserter = RowInserter(fast.dialect)
     with fast.begin() as connection:
         inserter.insert(connection, rows)
     expected, written = _stored(tmp_path / "orm.db"), _stored(tmp_path / "fast.db")
@@ -68,8 +69,8 @@ def test_multi_row_insert_stores_what_the_orm_insert_stores(tmp_path: Path) -> N
 
 
 def test_statements_stay_under_the_parameter_limit(tmp_path: Path) -> None:
-    inserter = SQLiteRowInserter(_database(tmp_path / "a.db").dialect)
-    statements = list(inserter.statements([_row(n) for n in range(ROWS)]))
+    inserter = RowInserter(_database(tmp_path / "a.db").dialect)
+    statements = list(inserter.statements([request_row(n) for n in range(ROWS)]))
     assert len(statements) == math.ceil(ROWS / inserter.rows_per_statement) > 1
     assert all(len(parameters) <= SQLITE_MAX_VARIABLES for _, parameters in statements)
     assert sum(len(parameters) for _, parameters in statements) == ROWS * len(REQUEST_COLUMNS)
