@@ -162,7 +162,7 @@ def render(
         f"At end: {after}.",
         "Load above 2 means other processes shared the two cores during the run. The speed "
         "probe is the best of three timings of `sum(range(10**7))`: this VM runs the same "
-        "code at different speeds from one hour to the next (probes from 156 to 290 ms on "
+        "code at different speeds from one hour to the next (probes from 156 to 296 ms on "
         "2026-11-26/27), so compare figures only within one run.",
         "",
         f"Router: `paretoroute serve`, {worker_text}, catalog = the eleven RouterBench "
