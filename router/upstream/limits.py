@@ -51,19 +51,23 @@ async def split_lines(
     chunks: AsyncIterable[bytes], limit: int, model: str
 ) -> AsyncIterator[list[bytes]]:
     """The lines of a byte stream (without line ends), one list per chunk that completes
-    any: lines that arrived together travel on together. A line over ``limit`` raises."""
-    pending = b""
+    any: lines that arrived together travel on together. A line over ``limit`` raises.
+    A partial line waits in a buffer that only grows (no copy of it per chunk)."""
+    pending = bytearray()
     async for chunk in chunks:
-        *lines, pending = (pending + chunk).split(b"\n")
+        searched = len(pending)  # the partial line before this chunk holds no newline
+        pending += chunk
+        end = pending.rfind(b"\n", searched)
+        if end >= 0:
+            lines = bytes(pending[:end]).split(b"\n")
+            del pending[: end + 1]
+            if any(len(line) > limit for line in lines):
+                raise too_large(model, "an event-stream line", limit)
+            yield [line.rstrip(b"\r") for line in lines]
         if len(pending) > limit:
             raise too_large(model, "an event-stream line", limit)
-        for line in lines:
-            if len(line) > limit:
-                raise too_large(model, "an event-stream line", limit)
-        if lines:
-            yield [line.rstrip(b"\r") for line in lines]
     if pending:
-        yield [pending.rstrip(b"\r")]
+        yield [bytes(pending).rstrip(b"\r")]
 
 
 async def read_prefix(chunks: AsyncIterable[bytes], limit: int = 64 * 1024) -> bytes:

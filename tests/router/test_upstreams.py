@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -10,6 +11,7 @@ from router.errors import UpstreamError, UpstreamTimeoutError
 from router.upstream.aiohttp_upstream import AiohttpUpstream
 from router.upstream.base import Upstream, UpstreamTarget
 from router.upstream.dispatch import speaks_openai
+from router.upstream.limits import split_lines
 from router.upstream.litellm_upstream import LiteLLMUpstream
 from tests.router.servers import FakeUpstreamState, free_port
 
@@ -72,3 +74,20 @@ def test_dispatch_rule():
     assert speaks_openai("anything", "builtin:replay")
     assert not speaks_openai("anthropic/claude-sonnet-4-5", None)
     assert not speaks_openai("bedrock/anthropic.claude-v2:1", None)
+
+
+def test_split_lines_hands_on_the_lines_of_each_read_together():
+    async def reads(*parts: bytes) -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+
+    async def run(*parts: bytes, limit: int = 1024) -> list[list[bytes]]:
+        return [batch async for batch in split_lines(reads(*parts), limit, "m")]
+
+    assert asyncio.run(run(b"a\nb", b"c\n\nd\r\n", b"e")) == [[b"a"], [b"bc", b"", b"d"], [b"e"]]
+    line = b"x" * 3000  # a line across many reads comes out whole, once
+    assert asyncio.run(run(*[line[i : i + 7] for i in range(0, 3000, 7)], b"\n", limit=4096)) == [
+        [line]
+    ]
+    with pytest.raises(UpstreamError, match="larger than"):
+        asyncio.run(run(b"y" * 600, b"y" * 600, limit=1000))  # no newline yet: still capped
