@@ -108,6 +108,8 @@ async def _sse(
 async def _record_served(
     services: Services, plan: Plan, endpoint: Endpoint, usage: Payload | None, latency_s: float
 ) -> None:
+    """``learning.served`` as a response's background task (a coroutine: Starlette runs a
+    plain function's task in its thread pool, this one on the loop)."""
     services.learning.served(plan, endpoint, usage, latency_s)
 
 

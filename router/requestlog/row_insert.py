@@ -15,7 +15,7 @@ the writer off.
   psycopg's C row writer, with the same sleeps. A long multi-row INSERT was no cheaper
   there (psycopg re-parses a statement of more than 50 parameters on every call): the
   writer took 0.61-0.66 ms of CPU per row with ``executemany`` or multi-row INSERTs, and
-  0.45-0.46 ms with ``COPY`` (``auto`` at concurrency 1, BENCHMARKS.md).
+  0.45-0.47 ms with ``COPY`` (``auto`` at concurrency 1, BENCHMARKS.md).
 
 Values are converted by the same SQLAlchemy bind processors an ORM insert uses (JSON text
 via orjson, UTC datetimes, booleans), so the stored values are identical and SQLAlchemy

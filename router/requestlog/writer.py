@@ -7,7 +7,8 @@ counted (``paretoroute_request_log_dropped_total{reason="queue_full"}``). The wr
 takes the queue in batches of ``batch_size``, builds the rows there (never on the event
 loop), and writes each batch in one transaction, so a row is either complete in the
 database or absent; small batches keep the stretches in which it holds the GIL short,
-and each batch is one multi-row INSERT per 16 rows (``router.requestlog.row_insert``).
+and a batch goes in as one multi-row INSERT per 16 rows on SQLite, one ``COPY`` on
+PostgreSQL (``router.requestlog.row_insert``).
 ``close`` (the app's lifespan exit, e.g. SIGTERM) writes everything still queued before
 it returns; ``flush`` waits for what was queued so far.
 """
