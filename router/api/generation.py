@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -10,7 +11,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.background import BackgroundTask
 
 from router.api.openapi import ERROR_RESPONSES
 from router.errors import RouterError, UpstreamResponseError
@@ -105,14 +105,6 @@ async def _sse(
     yield _DONE
 
 
-async def _record_served(
-    services: Services, plan: Plan, endpoint: Endpoint, usage: Payload | None, latency_s: float
-) -> None:
-    """``learning.served`` as a response's background task (a coroutine: Starlette runs a
-    plain function's task in its thread pool, this one on the loop)."""
-    services.learning.served(plan, endpoint, usage, latency_s)
-
-
 def _served_by(request: Request, watch: RequestWatch | None, plan: Plan) -> None:
     """After a fallback, later counts and the request log name the model that answered."""
     if watch is not None:
@@ -153,10 +145,12 @@ async def _generate(
         latency_s = time.perf_counter() - started
         result["model"] = served.plan.model.name
         response = _json(result, served.headers())
-        # Metrics, spend and the runtime fit learn from it once the answer is on its way
-        # (Starlette runs the task right after the last body write, in this request's task).
-        response.background = BackgroundTask(
-            _record_served, services, served.plan, endpoint, usage, latency_s
+        # Metrics, spend and the runtime fit learn from it once the answer is on its way:
+        # this task writes the response before it next yields to the loop, and the loop
+        # runs the callback then, before it reads any other request. Scheduled now, it
+        # runs even if this task is cancelled or its client is gone by then.
+        asyncio.get_running_loop().call_soon(
+            services.learning.served, served.plan, endpoint, usage, latency_s
         )
     if dropped:
         response.headers[DROPPED_HEADER] = ",".join(dropped)
