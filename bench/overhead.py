@@ -77,6 +77,12 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {load_line()}"
 
 
+def median_run(runs: list[Result]) -> Result:
+    """Of one scenario's runs, the one with the median p99 (the lower one of an even count):
+    a whole run, so its p50, throughput and server view belong together."""
+    return sorted(runs, key=lambda run: run.p99_ms)[(len(runs) - 1) // 2]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run everything, print the tables, optionally write the BENCHMARKS.md section."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -91,6 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=1, help="router uvicorn workers")
     parser.add_argument("--write", type=Path, default=None, help="update this BENCHMARKS.md")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every scenario this many times (all scenarios per round) and report, "
+        "per scenario, the run with the median p99",
+    )
     args = parser.parse_args(argv)
     console = Console(width=120)
     before = machine()
@@ -124,10 +137,16 @@ def main(argv: list[str] | None = None) -> int:
                 extra_env={"LITELLM_MASTER_KEY": PROXY_KEY, "LITELLM_TELEMETRY": "False"},
             )
         runs = scenarios(tuple(args.concurrency), bool(args.litellm_proxy))
-        results: list[Result] = run_scenarios(runs, ports, Path(tmp), args.duration, console)
+        rounds = [
+            run_scenarios(runs, ports, Path(tmp), args.duration, console)
+            for _ in range(args.rounds)
+        ]
+        results = [median_run(list(runs)) for runs in zip(*rounds, strict=True)]
         litellm_timing = measure_litellm(upstream_port, args.litellm_calls, console)
     after = machine()
-    markdown = render(results, litellm_timing, before, after, args.duration, scorer, args.workers)
+    markdown = render(
+        results, litellm_timing, before, after, args.duration, scorer, args.workers, args.rounds
+    )
     console.print(markdown)
     if args.write:
         write_section(args.write, markdown)

@@ -12,7 +12,9 @@ SECTION = "## Router overhead"
 LITELLM_PROXY_RPS = 105.0
 TARGET_NAMED_MS = 3.0
 TARGET_AUTO_MS = 12.0
-COMMAND = ".venv/bin/python bench/overhead.py --write BENCHMARKS.md [--litellm-proxy PATH]"
+COMMAND = (
+    ".venv/bin/python bench/overhead.py --write BENCHMARKS.md [--rounds N] [--litellm-proxy PATH]"
+)
 
 
 def _find(results: list[Result], target: str, mode: str, stream: bool, c: int) -> Result:
@@ -151,13 +153,19 @@ def render(
     duration: int,
     scorer: str,
     workers: int = 1,
+    rounds: int = 1,
 ) -> str:
     """The whole section."""
     worker_text = "one uvicorn worker" if workers == 1 else f"{workers} uvicorn workers"
     parts = [
         SECTION,
         "",
-        f"Command: `{COMMAND}` (wrk, 1 thread, {duration} s per run, after a 1 s warm-up).",
+        f"Command: `{COMMAND}` (wrk, 1 thread, {duration} s per run, after a 1 s warm-up)"
+        + (
+            f"; {rounds} rounds of every scenario, each row the round with the median p99."
+            if rounds > 1
+            else "."
+        ),
         f"Machine at start: {before}.  ",
         f"At end: {after}.",
         "Load above 2 means other processes shared the two cores during the run. The speed "
