@@ -22,6 +22,7 @@ from typing import Any
 import tiktoken
 
 from predictors.prompts import content_text
+from predictors.token_cache import CountCache
 
 ENCODING_NAME = "cl100k_base"
 # tiktoken caches a URL's content under sha1(url); litellm ships that cache file.
@@ -84,11 +85,18 @@ def truncate_tokens(text: str, max_tokens: int) -> str:
     return text if len(tokens) <= max_tokens else encoding().decode(tokens[:max_tokens])
 
 
+#: Counts of chat messages already seen (a conversation resends its history every turn).
+MESSAGE_COUNTS = CountCache(count_tokens)
+
+
 def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
-    """Prompt tokens of an OpenAI ``messages`` list, following OpenAI's chat accounting."""
+    """Prompt tokens of an OpenAI ``messages`` list, following OpenAI's chat accounting.
+
+    Long messages' counts are remembered (``MESSAGE_COUNTS``): a history is counted once.
+    """
     total = TOKENS_PER_REPLY
     for message in messages:
-        total += TOKENS_PER_MESSAGE + count_tokens(content_text(message.get("content")))
+        total += TOKENS_PER_MESSAGE + MESSAGE_COUNTS.count(content_text(message.get("content")))
         if message.get("name"):
             total += 1
     return total
