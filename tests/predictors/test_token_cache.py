@@ -1,4 +1,5 @@
-"""Remembered token counts: the same numbers, each long text counted once, bounded memory."""
+"""Remembered token counts: the same numbers, each long text counted once, bounded size,
+no text kept."""
 
 from __future__ import annotations
 
@@ -21,31 +22,38 @@ class Counting:
 
 def test_a_long_text_is_counted_once_and_a_short_one_every_time() -> None:
     counter = Counting()
-    cache = CountCache(counter, min_chars=10, max_chars=1000)
+    cache = CountCache(counter, min_chars=10, max_entries=10)
     long, short = "x" * 40, "short"
     assert [cache.count(long) for _ in range(3)] == [10, 10, 10]
     assert [cache.count(short) for _ in range(2)] == [1, 1]
     assert counter.calls == [long, short, short]
-    assert (cache.hits, len(cache), cache.chars) == (2, 1, 40)
+    assert (cache.hits, len(cache)) == (2, 1)
+    assert cache.count("y" * 40) == 10 and counter.calls[-1] == "y" * 40  # same length, new text
 
 
-def test_the_least_recently_used_go_first_and_the_budget_holds() -> None:
+def test_the_least_recently_used_go_first_and_the_size_holds() -> None:
     counter = Counting()
-    cache = CountCache(counter, min_chars=1, max_chars=100)
+    cache = CountCache(counter, min_chars=1, max_entries=2)
     a, b, c = "a" * 40, "b" * 40, "c" * 40
     cache.count(a)
     cache.count(b)
     cache.count(a)  # a is now the most recently used
-    cache.count(c)  # 120 chars: b goes
-    assert cache.chars == 80 and len(cache) == 2
+    cache.count(c)  # three entries: b goes
+    assert len(cache) == 2
     cache.count(a)
     cache.count(b)  # counted again
     assert counter.calls == [a, b, c, b]
-    assert cache.count("z" * 500) == 125 and cache.chars <= 100  # too big to keep
+
+
+def test_no_text_is_kept() -> None:
+    cache = CountCache(Counting(), min_chars=1)
+    secret = "my password is hunter2, " * 20
+    cache.count(secret)
+    assert not any(isinstance(part, str) for key in cache._counts for part in key)
 
 
 def test_threads_counting_together_get_the_right_counts() -> None:
-    cache = CountCache(Counting(), min_chars=1, max_chars=2000)
+    cache = CountCache(Counting(), min_chars=1, max_entries=100)
     texts = [str(n) * (20 + n) for n in range(10)]
 
     def count_all(round_: int) -> list[int]:
@@ -56,7 +64,7 @@ def test_threads_counting_together_get_the_right_counts() -> None:
     for round_, counts in enumerate(results):
         order = texts[round_ % 3 :] + texts[: round_ % 3]
         assert counts == [len(text) // 4 for text in order]
-    assert cache.chars == sum(map(len, texts)) <= 2000
+    assert len(cache) == len(texts)
 
 
 def test_chat_counts_with_remembered_history_equal_counting_every_message() -> None:
