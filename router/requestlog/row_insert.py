@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Dialect, insert
 from sqlalchemy.exc import DBAPIError
 
 from router.gil import yield_gil
@@ -39,13 +39,14 @@ SQLITE_MAX_VARIABLES = 999
 #: between slices, so a waiting event loop waits behind this many rows' conversion
 #: (~8 us each) at most.
 ROWS_PER_STATEMENT = 16
-#: The (dialect, driver) pairs with a fast path; anything else uses ``executemany``.
-SUPPORTED = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
+_PYSQLITE = ("sqlite", "pysqlite")
+_PSYCOPG = ("postgresql", "psycopg")
 
 
 class RowInserter:
     """Writes ``requests`` rows (dicts keyed by column name): multi-row INSERTs on
-    SQLite, ``COPY`` on PostgreSQL."""
+    SQLite (pysqlite), ``COPY`` on PostgreSQL (psycopg), SQLAlchemy's ``executemany``
+    on any other database or driver."""
 
     def __init__(self, dialect: Dialect) -> None:
         columns = RequestRow.__table__.columns
@@ -54,16 +55,13 @@ class RowInserter:
             for name in REQUEST_COLUMNS
         ]
         names = ", ".join(REQUEST_COLUMNS)
-        self._copy = f"COPY requests ({names}) FROM STDIN" if dialect.name == "postgresql" else None
+        engine = (dialect.name, dialect.driver)
+        self._copy = f"COPY requests ({names}) FROM STDIN" if engine == _PSYCOPG else None
+        self._multi_row = engine == _PYSQLITE
         self._head = f"INSERT INTO requests ({names}) VALUES "
         self._values = "(" + ", ".join("?" * len(REQUEST_COLUMNS)) + ")"
         most = max(1, SQLITE_MAX_VARIABLES // len(REQUEST_COLUMNS))
         self.rows_per_statement = min(ROWS_PER_STATEMENT, most)
-
-    @staticmethod
-    def supports(dialect: Dialect) -> bool:
-        """Whether this dialect and driver have a fast path here."""
-        return (dialect.name, dialect.driver) in SUPPORTED
 
     def _values_of(self, row: dict[str, Any]) -> list[Any]:
         return [
@@ -84,6 +82,9 @@ class RowInserter:
         """Insert ``rows`` on ``connection`` (inside the caller's transaction)."""
         if self._copy is not None:
             self._copy_rows(connection, self._copy, rows)
+            return
+        if not self._multi_row:
+            connection.execute(insert(RequestRow), rows)
             return
         for number, (sql, parameters) in enumerate(self.statements(rows)):
             if number:

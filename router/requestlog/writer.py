@@ -22,7 +22,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from router.gil import yield_gil
@@ -31,7 +31,6 @@ from router.requestlog.database import database_url, open_database
 from router.requestlog.metrics import FeedbackMetrics, RequestLogMetrics
 from router.requestlog.row_insert import RowInserter
 from router.requestlog.rows import RowBuilder
-from router.requestlog.schema import RequestRow
 from router.settings import Settings
 
 if TYPE_CHECKING:
@@ -90,8 +89,7 @@ class RequestLog:
         self._idle = False
         self._closed = False
         self._queue_full = metrics.dropped.labels("queue_full")
-        dialect = engine.dialect
-        self._inserter = RowInserter(dialect) if RowInserter.supports(dialect) else None
+        self._inserter = RowInserter(engine.dialect)
         self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
 
     def start(self) -> None:
@@ -191,10 +189,7 @@ class RequestLog:
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as connection:
-            if self._inserter is not None:
-                self._inserter.insert(connection, rows)
-            else:
-                connection.execute(insert(RequestRow), rows)
+            self._inserter.insert(connection, rows)
         self.metrics.written.inc(len(rows))
 
     def _write(self, batch: list[Capture]) -> None:
