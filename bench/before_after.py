@@ -29,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     Mode,
     Processes,
+    cpu_s,
     free_port,
     load_line,
     router_command,
@@ -68,20 +69,11 @@ CASES = (
 )
 
 
-_TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * _TICK_S
-
-
 def _measure(pid: int, port: int, script: Path, case: Case, duration: int) -> dict[str, float]:
     """One wrk run, with the router's CPU time per request added (``cpu_ms``)."""
-    before = _cpu_s(pid)
+    before = cpu_s(pid)
     result = run_wrk(port, script, case.concurrency, duration)
-    result["cpu_ms"] = (_cpu_s(pid) - before) * 1000 / max(result["requests"], 1)
+    result["cpu_ms"] = (cpu_s(pid) - before) * 1000 / max(result["requests"], 1)
     return result
 
 

@@ -25,6 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     Processes,
+    cpu_s,
     free_port,
     load_line,
     router_command,
@@ -35,23 +36,11 @@ from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
 
 from tests.requestlog.postgres import postgres_bin, postgres_server  # noqa: E402
 
-_TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
-
 
 def _thread_cpu_s(pid: int) -> tuple[float, float]:
-    """(main thread, all other threads) user + system CPU seconds of process ``pid``."""
-    main = rest = 0.0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            fields = Path(f"/proc/{pid}/task/{task}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # a thread that ended meanwhile
-            continue
-        seconds = (int(fields[11]) + int(fields[12])) * _TICK_S
-        if int(task) == pid:
-            main += seconds
-        else:
-            rest += seconds
-    return main, rest
+    """(main thread, all other threads) CPU seconds of process ``pid`` so far."""
+    main = cpu_s(pid, pid)
+    return main, cpu_s(pid) - main
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,6 +74,17 @@ def speed_probe_ms() -> float:
     return best * 1000.0
 
 
+_TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int, thread: int | None = None) -> float:
+    """User + system CPU seconds so far of process ``pid`` (all its threads, ended ones
+    included), or of its thread ``thread`` alone (``pid`` itself: the main thread)."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * _TICK_S
+
+
 def load_line() -> str:
     """``load 1, 5 and 15 min, speed probe N ms``: what the machine was doing, for a report."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
