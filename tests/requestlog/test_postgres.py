@@ -23,8 +23,7 @@ from router.settings import Settings
 from tests.requestlog.helpers import check_rows, read_rows, send_mix
 from tests.requestlog.postgres import postgres_bin, postgres_server
 from tests.requestlog.schema_models import all_models
-from tests.requestlog.test_row_insert import ROWS, request_row
-from tests.requestlog.test_writer import check_one_bad_row_costs_only_itself
+from tests.requestlog.writer_checks import ROWS, check_one_bad_row_costs_only_itself, request_row
 from tests.router.servers import FakeUpstreamState, live_server
 
 

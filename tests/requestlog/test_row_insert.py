@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -14,33 +14,7 @@ from sqlalchemy import Engine, insert
 from router.requestlog.database import open_database
 from router.requestlog.row_insert import SQLITE_MAX_VARIABLES, RowInserter
 from router.requestlog.schema import REQUEST_COLUMNS, RequestRow
-
-#: More rows than one statement may carry, so the insert must split them.
-ROWS = 100
-
-
-def request_row(number: int) -> dict[str, Any]:
-    routed = number % 2 == 0
-    zone = timezone(timedelta(hours=number % 5 - 2))
-    row: dict[str, Any] = dict.fromkeys(REQUEST_COLUMNS)
-    row |= {
-        "id": f"pr-{number:032x}",
-        "created_at": datetime(2026, 11, 26, 12, 0, number % 60, number * 997, tzinfo=zone),
-        "endpoint": "chat" if routed else "text",
-        "requested_model": "auto" if routed else "m-small",
-        "chosen_model": "m-small",
-        "fallback_chain": [] if routed else ["m-large", "m-small"],
-        "predicted_cost_usd": 1e-4 * number,
-        "total_ms": 1.5 + number,
-        "stream": not routed,
-        "status_code": 200 if number % 7 else 502,
-        "prompt_text": "caf\u00e9 \U0001f600" if number % 3 == 0 else None,
-    }
-    if routed:
-        row["preferences"] = {"cost_weight": 0.5, "allowed": ["a", "b"], "max_cost": None}
-        row["predictions"] = [{"model": "m", "quality": math.nan, "on_front": True}]
-        row["decision_ms"] = 0.25
-    return row
+from tests.requestlog.writer_checks import ROWS, request_row
 
 
 def _stored(path: Path) -> list[tuple[Any, ...]]:
