@@ -72,3 +72,23 @@ def test_vectors_equal_model2vec_on_routerbench(embedder: StaticEmbedder) -> Non
     np.testing.assert_array_equal(embedder.embed(texts), _reference(embedder, texts))
     for text in texts[:50] + ODD_TEXTS:  # one at a time, as the server embeds
         np.testing.assert_array_equal(embedder.embed([text]), _reference(embedder, [text]))
+
+
+def test_words_outside_the_vocabulary_split_as_the_tokenizer_splits(
+    embedder: StaticEmbedder,
+) -> None:
+    from predictors.embedders.wordpiece import AsciiWordPiece
+
+    tokenizer = embedder._model.tokenizer
+    wordpiece = AsciiWordPiece(tokenizer)  # nothing remembered yet: every word is split
+    rng = np.random.default_rng(7)
+    letters = list("abcdefghijklmnopqrstuvwxyz0123456789")
+    words = ["".join(rng.choice(letters, size=n)) for n in rng.integers(1, 40, size=3000)]
+    words += [str(n) for n in rng.integers(0, 10**12, size=500)]
+    words += ["a" * 100, "b" * 101, "q" * 250, "zzzzxq9", "unbelievably", "tokenization"]
+    split_here = 0
+    for word in words:
+        expected = tokenizer.encode(word, add_special_tokens=False).ids
+        assert wordpiece.ids(word) == expected, word
+        split_here += wordpiece._split(word) is not None
+    assert split_here > 0.95 * len(words)  # the tokenizer is asked only for the rest
