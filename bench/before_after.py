@@ -29,11 +29,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     Mode,
     Processes,
-    cpu_s,
     free_port,
     load_line,
     router_command,
     run_wrk,
+    tree_cpu_s,
     write_catalog,
     wrk_script,
 )
@@ -70,10 +70,11 @@ CASES = (
 
 
 def _measure(pid: int, port: int, script: Path, case: Case, duration: int) -> dict[str, float]:
-    """One wrk run, with the router's CPU time per request added (``cpu_ms``)."""
-    before = cpu_s(pid)
+    """One wrk run, with the router's CPU time per request added (``cpu_ms``; its child
+    processes included, i.e. the request log's writer process)."""
+    before = tree_cpu_s(pid)
     result = run_wrk(port, script, case.concurrency, duration)
-    result["cpu_ms"] = (cpu_s(pid) - before) * 1000 / max(result["requests"], 1)
+    result["cpu_ms"] = (tree_cpu_s(pid) - before) * 1000 / max(result["requests"], 1)
     return result
 
 

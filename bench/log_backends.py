@@ -30,6 +30,7 @@ from overhead_lib import (  # noqa: E402  (bench scripts run from a checkout)
     load_line,
     router_command,
     run_wrk,
+    tree_cpu_s,
     write_catalog,
     wrk_script,
 )
@@ -38,9 +39,9 @@ from tests.requestlog.postgres import postgres_bin, postgres_server  # noqa: E40
 
 
 def _thread_cpu_s(pid: int) -> tuple[float, float]:
-    """(main thread, all other threads) CPU seconds of process ``pid`` so far."""
+    """(main thread, everything else: other threads and the writer process) CPU seconds."""
     main = cpu_s(pid, pid)
-    return main, cpu_s(pid) - main
+    return main, tree_cpu_s(pid) - main
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         f"`auto`, concurrency {args.concurrency}, median of {args.rounds} rounds of "
         f"{args.duration} s; latencies in ms, CPU in ms per request\n"
     )
-    print("| request log | p50 | p99 | event-loop CPU | other threads' CPU | errors |")
+    print("| request log | p50 | p99 | event-loop CPU | rest: threads, writer process | errors |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for backend, runs in results.items():
 

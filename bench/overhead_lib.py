@@ -85,6 +85,23 @@ def cpu_s(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) * _TICK_S
 
 
+def tree_cpu_s(pid: int) -> float:
+    """``cpu_s(pid)`` plus that of its child processes, running or ended and waited for:
+    the router's CPU including its request-log writer process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            child = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(child[1]) == pid:
+            ticks += int(child[11]) + int(child[12])
+    return ticks * _TICK_S
+
+
 def load_line() -> str:
     """``load 1, 5 and 15 min, speed probe N ms``: what the machine was doing, for a report."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     request_log: bool = True
     #: Rows waiting for the writer; when full, rows are dropped and counted, never waited on.
     request_log_queue_size: int = Field(default=10_000, ge=1)
+    #: Where rows are built and written: a child process (no GIL shared with the event
+    #: loop) or the server's own writer thread.
+    request_log_writer: Literal["process", "thread"] = "process"
     #: Also store prompt and completion text in the request log (off: metadata only).
     log_content: bool = False
     #: Timeouts, retries, fallback, circuit breakers, upstream response caps.

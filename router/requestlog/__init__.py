@@ -6,14 +6,17 @@
                   │  a Capture: raw request/response bytes, timings, the Plan
                   ▼
                RequestLog.submit ── bounded queue (full → counted drop) ──▶ writer thread
-                                                                              │ build rows
-                                                                              ▼
-                                                        one transaction per batch (SQLAlchemy)
+                                                        │ Record per capture (plain values)
+                                                        ▼ one pickled batch down a pipe
+                                     writer process (router.requestlog.child): build rows,
+                                     one transaction per batch, answer WriteCounts
                POST /v1/feedback ─▶ FeedbackStore ─▶ ``feedback`` joined on ``requests.id``
 
 Storage is SQLite in ``PARETOROUTE_DATA_DIR`` by default (WAL) or PostgreSQL by
 ``PARETOROUTE_DATABASE_URL``; the schema is upgraded with Alembic at start. Parsing the
-captured bytes and pricing happen on the writer thread, never on the response path.
+captured bytes, pricing and the insert happen in the writer process, never on the
+response path and never under the event loop's GIL (``PARETOROUTE_REQUEST_LOG_WRITER=
+thread`` keeps them on the writer thread instead).
 """
 
 from router.requestlog.database import database_url, open_database

@@ -4,50 +4,64 @@
 and wakes the writer only when the writer sleeps with nothing to do, so the event loop
 pays a few attribute reads per request. When the queue is full the row is dropped and
 counted (``paretoroute_request_log_dropped_total{reason="queue_full"}``). The writer
-takes the queue in batches of ``batch_size``, builds the rows there (never on the event
-loop), and writes each batch in one transaction, so a row is either complete in the
-database or absent; small batches keep the stretches in which it holds the GIL short,
-and a batch goes in as one multi-row INSERT per 16 rows on SQLite, one ``COPY`` on
-PostgreSQL (``router.requestlog.row_insert``).
+takes the queue in batches of ``batch_size``, copies each capture into a plain
+``Record`` and hands the batch to its sink: by default the writer process
+(``router.requestlog.process_writer``), which builds the rows and writes each batch in
+one transaction, so a row is either complete in the database or absent, and none of
+that work shares the event loop's GIL. ``PARETOROUTE_REQUEST_LOG_WRITER=thread`` writes
+on this thread instead (``router.requestlog.batches``).
 ``close`` (the app's lifespan exit, e.g. SIGTERM) writes everything still queued before
-it returns; ``flush`` waits for what was queued so far.
+it returns; ``flush`` waits for what was queued so far to be committed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from router.gil import yield_gil
+from router.requestlog.batches import DatabaseWriter, WriteCounts
 from router.requestlog.capture import Capture
 from router.requestlog.database import database_url, open_database
 from router.requestlog.metrics import FeedbackMetrics, RequestLogMetrics
-from router.requestlog.row_insert import RowInserter
+from router.requestlog.process_writer import ChildConfig, ProcessWriter
+from router.requestlog.records import Record, record_of
 from router.requestlog.rows import RowBuilder
 from router.settings import Settings
 
 if TYPE_CHECKING:
+    from policies.runtime import RuntimeParams
     from router.engine import DecisionEngine
     from router.requestlog.feedback_store import FeedbackStore
 
 logger = logging.getLogger(__name__)
 
-#: Rows per transaction (one commit per batch; the rows are built in slices, below).
+#: Rows per transaction (one commit per batch).
 BATCH_SIZE = 32
 #: After the first row arrives, wait this long for more: one transaction per batch
 #: instead of per request, and one wake-up of the writer per batch, not per row.
 BATCH_LINGER_S = 0.05
-#: Building rows is pure Python: after this many the writer sleeps (``yield_gil``), so
-#: the event loop never waits on the GIL behind more than a few rows' work (~10 us each).
-YIELD_EVERY = 16
-_RETRY_DELAY_S = 0.2
+
+
+class BatchSink(Protocol):
+    """Where the writer thread's batches go: ``DatabaseWriter`` or ``ProcessWriter``."""
+
+    def start(self) -> None:
+        """Get ready (called once, on the writer thread)."""
+        ...
+
+    def write(self, records: Sequence[Record]) -> WriteCounts:
+        """Write one batch; never raises."""
+        ...
+
+    def close(self) -> None:
+        """Release what the sink holds, after the last batch."""
+        ...
 
 
 class _Close:
@@ -65,7 +79,7 @@ class RequestLog:
     def __init__(
         self,
         engine: Engine,
-        rows: RowBuilder,
+        sink: BatchSink,
         metrics: RequestLogMetrics,
         *,
         queue_size: int,
@@ -73,7 +87,7 @@ class RequestLog:
         linger_s: float = BATCH_LINGER_S,
     ) -> None:
         self.engine = engine
-        self.rows = rows
+        self.sink = sink
         self.metrics = metrics
         self.queue_size = queue_size
         self.batch_size = batch_size
@@ -89,7 +103,6 @@ class RequestLog:
         self._idle = False
         self._closed = False
         self._queue_full = metrics.dropped.labels("queue_full")
-        self._inserter = RowInserter(engine.dialect)
         self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
 
     def start(self) -> None:
@@ -131,6 +144,8 @@ class RequestLog:
             self._thread.join(timeout_s)
             if self._thread.is_alive():
                 logger.error("request log: writer still busy after %.0f s", timeout_s)
+        if not self._thread.is_alive():
+            self.sink.close()
         self.engine.dispose()
 
     def _wait_for_work(self) -> None:
@@ -155,6 +170,7 @@ class RequestLog:
         return batch, None
 
     def _run(self) -> None:
+        self.sink.start()
         closing = False
         while not (closing and not self._pending):
             if not closing:
@@ -175,41 +191,23 @@ class RequestLog:
             logger.exception("request log: batch of %d lost", len(batch))
             self.metrics.dropped.labels("write_error").inc(len(batch))
 
-    def _build(self, batch: list[Capture]) -> list[dict[str, Any]]:
-        rows = []
-        for number, capture in enumerate(batch, 1):
-            if number % YIELD_EVERY == 0:
-                yield_gil()
-            try:
-                rows.append(self.rows.build(capture))
-            except Exception:
-                logger.exception("request log: could not build a row; dropped")
-                self.metrics.dropped.labels("invalid").inc()
-        return rows
-
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        with self.engine.begin() as connection:
-            self._inserter.insert(connection, rows)
-        self.metrics.written.inc(len(rows))
-
     def _write(self, batch: list[Capture]) -> None:
-        rows = self._build(batch)
-        if not rows:
+        records: list[Record] = []
+        for capture in batch:
+            try:
+                records.append(record_of(capture))
+            except Exception:
+                logger.exception("request log: could not read a capture; dropped")
+                self.metrics.dropped.labels("invalid").inc()
+        if not records:
             return
-        for attempt in range(2):
-            try:
-                self._insert(rows)
-                return
-            except SQLAlchemyError:
-                logger.warning("request log: batch of %d failed (try %d)", len(rows), attempt + 1)
-                time.sleep(_RETRY_DELAY_S)
-        # One bad row must not take the batch down with it: write the rest one by one.
-        for row in rows:
-            try:
-                self._insert([row])
-            except SQLAlchemyError:
-                logger.exception("request log: row %s not written", row["id"])
-                self.metrics.dropped.labels("write_error").inc()
+        counts = self.sink.write(records)
+        if counts.written:
+            self.metrics.written.inc(counts.written)
+        if counts.invalid:
+            self.metrics.dropped.labels("invalid").inc(counts.invalid)
+        if counts.failed:
+            self.metrics.dropped.labels("write_error").inc(counts.failed)
 
 
 def build_request_log(
@@ -220,14 +218,28 @@ def build_request_log(
         return None
     from router.requestlog.feedback_store import FeedbackStore
 
-    positions = router.catalog.positions
+    url = database_url(settings)
+    engine = open_database(url)
+    sink: BatchSink
+    if settings.request_log_writer == "thread":
+        positions = router.catalog.positions
 
-    def cost_rule(model: str, prompt_tokens: int, completion_tokens: int) -> float:
-        return router.cost_of(positions[model], prompt_tokens, completion_tokens)
+        def cost_rule(model: str, prompt_tokens: int, completion_tokens: int) -> float:
+            return router.cost_of(positions[model], prompt_tokens, completion_tokens)
 
+        sink = DatabaseWriter(engine, RowBuilder(cost_rule, scorer, settings.log_content))
+    else:
+        local = [e.name for e in router.economics if e.is_local]
+
+        def runtime() -> dict[str, RuntimeParams]:
+            return {name: router.runtime.params(name) for name in local}
+
+        economics = {e.name: e for e in router.economics}
+        config = ChildConfig(url, scorer, settings.log_content, economics)
+        sink = ProcessWriter(config, runtime)
     log = RequestLog(
-        open_database(database_url(settings)),
-        RowBuilder(cost_rule, scorer, settings.log_content),
+        engine,
+        sink,
         RequestLogMetrics(registry),
         queue_size=settings.request_log_queue_size,
     )

@@ -68,6 +68,20 @@ def server(upstream_url: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.
             process.wait(10)
 
 
+def _children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (the request log's writer process)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
 def test_sigterm_flushes_every_row(
     server: tuple[str, subprocess.Popen[bytes]],
     upstream_url: str,
@@ -79,11 +93,14 @@ def test_sigterm_flushes_every_row(
     client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=30)
     with sqlite_write_lock(database):
         sent = [item for _ in range(ROUNDS) for item in send_mix(client, upstream_state)]
+        writers = _children(process.pid)
+        assert len(writers) == 1, "one writer process per server"
         process.send_signal(signal.SIGTERM)
         time.sleep(1.0)
         assert process.poll() is None, "the server exited with rows still queued"
     # uvicorn re-raises the signal it caught once shutdown (lifespan included) is done.
     assert process.wait(60) in (0, -signal.SIGTERM)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in writers), "writer outlived server"
     catalog = parse_catalog(catalog_document(upstream_url), "test-catalog")
     rows = read_rows(create_log_engine(f"sqlite:///{database}"))
     assert len(rows) == len(sent) == 8 * ROUNDS

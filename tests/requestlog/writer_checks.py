@@ -11,12 +11,14 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, insert, select
 
+from router.requestlog.batches import DatabaseWriter
 from router.requestlog.capture import Capture
 from router.requestlog.database import open_database
 from router.requestlog.metrics import RequestLogMetrics
+from router.requestlog.process_writer import ChildConfig, ProcessWriter
 from router.requestlog.rows import RowBuilder
 from router.requestlog.schema import REQUEST_COLUMNS, RequestRow
-from router.requestlog.writer import RequestLog
+from router.requestlog.writer import BatchSink, RequestLog
 
 #: Rows per writer batch in these tests.
 BATCH = 8
@@ -50,11 +52,19 @@ def request_row(number: int) -> dict[str, Any]:
     return row
 
 
-def request_log(url: str, registry: CollectorRegistry, linger_s: float = 0.05) -> RequestLog:
-    rows = RowBuilder(lambda model, prompt, completion: 0.0, "prior", log_content=False)
+def request_log(
+    url: str, registry: CollectorRegistry, linger_s: float = 0.05, writer: str = "thread"
+) -> RequestLog:
+    """A small log writing on its own thread, or through the writer process."""
     engine = open_database(url)
+    sink: BatchSink
+    if writer == "thread":
+        rows = RowBuilder(lambda model, prompt, completion: 0.0, "prior", log_content=False)
+        sink = DatabaseWriter(engine, rows)
+    else:
+        sink = ProcessWriter(ChildConfig(url, "prior", False, {}), dict)
     metrics = RequestLogMetrics(registry)
-    return RequestLog(engine, rows, metrics, queue_size=1000, batch_size=BATCH, linger_s=linger_s)
+    return RequestLog(engine, sink, metrics, queue_size=1000, batch_size=BATCH, linger_s=linger_s)
 
 
 def finished_capture() -> Capture:
@@ -70,11 +80,11 @@ def row_count(log: RequestLog) -> int:
         return int(connection.execute(select(func.count()).select_from(RequestRow)).scalar_one())
 
 
-def check_one_bad_row_costs_only_itself(url: str) -> None:
+def check_one_bad_row_costs_only_itself(url: str, writer: str = "thread") -> None:
     """A batch with a row whose id is taken: the batch fails, then the rows go one by one;
     the others are written and the bad one is counted, not the whole batch lost."""
     registry = CollectorRegistry()
-    log = request_log(url, registry, linger_s=1.0)  # lingering: the captures go in one batch
+    log = request_log(url, registry, linger_s=1.0, writer=writer)  # one batch: lingering
     with log.engine.begin() as connection:
         connection.execute(insert(RequestRow), [request_row(0) | {"id": "pr-taken"}])
     captures = [finished_capture() for _ in range(BATCH - 1)]
