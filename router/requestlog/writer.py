@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Protocol
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
-from router.requestlog.batches import DatabaseWriter, WriteCounts
+from router.gil import yield_gil
+from router.requestlog.batches import YIELD_EVERY, DatabaseWriter, WriteCounts
 from router.requestlog.capture import Capture
 from router.requestlog.database import database_url, open_database
 from router.requestlog.metrics import FeedbackMetrics, RequestLogMetrics
@@ -193,7 +194,9 @@ class RequestLog:
 
     def _write(self, batch: list[Capture]) -> None:
         records: list[Record] = []
-        for capture in batch:
+        for number, capture in enumerate(batch, 1):
+            if number % YIELD_EVERY == 0:
+                yield_gil()  # the event loop waits behind a few records' copying at most
             try:
                 records.append(record_of(capture))
             except Exception:
