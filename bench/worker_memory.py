@@ -1,7 +1,8 @@
 """Memory per server worker: ``paretoroute serve --workers N`` on the embedded default.
 
 Starts the router with N workers, sends a few routed requests so every lazy load has
-happened, then reads each process's RSS and PSS (proportional set size: shared pages
+happened, then reads the RSS and PSS of each process (workers, their request-log writer
+processes, the supervisor) (proportional set size: shared pages
 split between the processes that map them) from /proc. Linux only.
 
     .venv/bin/python bench/worker_memory.py [--workers 1 2] [--requests 40]
@@ -44,12 +45,21 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in _children(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
 def _role(pid: int, root: int, workers: int) -> str:
+    command = Path(f"/proc/{pid}/cmdline").read_text()
+    if "router.requestlog.child" in command:
+        return "request-log writer"
     if workers == 1:
         return "worker (the only process)"
     if pid == root:
         return "supervisor"
-    command = Path(f"/proc/{pid}/cmdline").read_text()
     return "worker" if "spawn_main" in command else "multiprocessing tracker"
 
 
@@ -72,7 +82,7 @@ def measure(workers: int, requests: int, table: Table) -> None:
         processes.start("router", command, url + "/readyz", timeout_s=300)
         _traffic(url, requests)
         root = processes.children["router"].pid
-        for pid in [root] if workers == 1 else [root, *_children(root)]:
+        for pid in [root, *_descendants(root)]:
             role = _role(pid, root, workers)
             rss, pss = _kib(pid, "status", "VmRSS"), _kib(pid, "smaps_rollup", "Pss")
             table.add_row(str(workers), role, str(pid), f"{rss / 1024:.0f}", f"{pss / 1024:.0f}")
