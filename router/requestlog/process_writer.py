@@ -11,7 +11,8 @@ batch is committed, so ``flush`` still means written.
 
 If the child dies, it is started again and the batch is sent once more (a row it had
 committed is then refused as a taken id and counted as ``write_error``); a batch that
-fails twice is counted as ``write_error``. The child ignores SIGINT and SIGTERM, so it
+fails twice, or finds no child that starts, is counted as ``write_error``; the next batch
+tries again. The child ignores SIGINT and SIGTERM, so it
 outlives a Ctrl-C to the process group for as long as the server needs to hand over
 what is queued, and exits when its pipe closes: never orphaned.
 """
@@ -93,24 +94,36 @@ class ProcessWriter:
     ) -> None:
         self.config = config
         self.runtime = runtime
+        self.command = [sys.executable, "-c", _CHILD_CODE, _PACKAGE_ROOT]
         self._child: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Start the child (it imports and connects while the first rows queue up)."""
-        if self._child is None or self._child.poll() is not None:
+        """Start the child (it imports and connects while the first rows queue up); a
+        failure is logged, and the next batch tries again."""
+        if self._child is not None and self._child.poll() is None:
+            return
+        try:
             child = subprocess.Popen(
-                [sys.executable, "-c", _CHILD_CODE, _PACKAGE_ROOT],
+                self.command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )
-            assert child.stdin is not None
+        except OSError as error:
+            logger.error("request log: cannot start the writer process: %s", error)
+            return
+        self._child = child
+        assert child.stdin is not None
+        try:
             send(child.stdin, self.config)
-            self._child = child
+        except (OSError, ValueError) as error:
+            logger.error("request log: the writer process ended at once: %s", error)
+            self._stop(kill=True)
 
     def _exchange(self, records: Sequence[Record]) -> WriteCounts:
         self.start()
         child = self._child
-        assert child is not None and child.stdin is not None and child.stdout is not None
+        if child is None or child.stdin is None or child.stdout is None:
+            raise OSError("no writer process")
         send(child.stdin, (list(records), self.runtime()))
         counts = receive(child.stdout)
         if not isinstance(counts, WriteCounts):

@@ -146,3 +146,28 @@ def test_cost_table_prices_as_the_engine(model: str) -> None:
         assert table(model, prompt, completion) == expected
         assert np.isfinite(expected) and expected >= 0
     assert engine.economics[index].is_local == (model == "local")
+
+
+def test_a_writer_process_that_cannot_start_costs_rows_not_the_log(tmp_path: Path) -> None:
+    registry = CollectorRegistry()
+    log = request_log(f"sqlite:///{tmp_path / 'log.db'}", registry, writer="process")
+    sink = log.sink
+    assert isinstance(sink, ProcessWriter)
+    working = sink.command
+    sink.command = [str(tmp_path / "no-such-python")]
+    log.start()
+    try:
+        _submit(log, 4)
+        assert log.flush(30)
+        assert row_count(log) == 0
+        sink.command = working  # e.g. the interpreter is back after an upgrade
+        _submit(log, 6)
+        assert log.flush(30)
+        assert row_count(log) == 6
+    finally:
+        log.close()
+    dropped = registry.get_sample_value(
+        "paretoroute_request_log_dropped_total", {"reason": "write_error"}
+    )
+    assert dropped == 4
+    assert registry.get_sample_value("paretoroute_request_log_rows_total") == 6
