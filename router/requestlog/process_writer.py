@@ -12,9 +12,9 @@ batch is committed, so ``flush`` still means written.
 If the child dies, it is started again and the batch is sent once more (a row it had
 committed is then refused as a taken id and counted as ``write_error``); a batch that
 fails twice, or finds no child that starts, is counted as ``write_error``; the next batch
-tries again. The child ignores SIGINT and SIGTERM, so it
-outlives a Ctrl-C to the process group for as long as the server needs to hand over
-what is queued, and exits when its pipe closes: never orphaned.
+tries again. The child ignores SIGINT and SIGTERM, so it outlives a Ctrl-C to the process
+group for as long as the server needs to hand over what is queued, and exits when its
+pipe closes: never orphaned.
 """
 
 from __future__ import annotations
