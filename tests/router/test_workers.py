@@ -7,6 +7,7 @@ scrape of /metrics must then show exactly what was sent.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -103,9 +104,20 @@ def check(found: Samples, tally: Tally) -> None:
     assert total(found, "paretoroute_workers") == 2
 
 
+def counted(router: Router, sent: int, timeout_s: float = 10.0) -> dict[str, float]:
+    """Requests per worker once all ``sent`` are counted: a worker counts a request when
+    its response is done, so the last count may land just after the client has it."""
+    deadline = time.monotonic() + timeout_s
+    per_worker = requests_per_worker(router.metrics_dir)
+    while sum(per_worker.values()) < sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+        per_worker = requests_per_worker(router.metrics_dir)
+    return per_worker
+
+
 def test_every_counter_is_the_sum_over_workers(router: Router):
     tally = send_traffic(router)
-    per_worker = requests_per_worker(router.metrics_dir)
+    per_worker = counted(router, sum(tally.requests.values()))
     assert len([n for n in per_worker.values() if n > 0]) == 2, per_worker
     assert tally.fallbacks > 0 and tally.streams > 0 and tally.upstream_errors
     scrapes = [samples(httpx.get(router.url + "/metrics").text) for _ in range(3)]
