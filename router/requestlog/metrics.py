@@ -24,6 +24,11 @@ class RequestLogMetrics:
             ["reason"],
             registry=registry,
         )
+        self.writer_restarts = Counter(
+            "paretoroute_request_log_writer_restarts",
+            "Request-log writer processes started again after one died or failed to start.",
+            registry=registry,
+        )
 
 
 class FeedbackMetrics:

@@ -90,10 +90,16 @@ class ProcessWriter:
     """The server's side of the writer process; used by the writer thread only."""
 
     def __init__(
-        self, config: ChildConfig, runtime: Callable[[], dict[str, RuntimeParams]]
+        self,
+        config: ChildConfig,
+        runtime: Callable[[], dict[str, RuntimeParams]],
+        on_restart: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config
         self.runtime = runtime
+        #: Called for every start after the first (``paretoroute_request_log_writer_restarts``).
+        self.on_restart = on_restart
+        self._starts = 0
         self.command = [sys.executable, "-c", _CHILD_CODE, _PACKAGE_ROOT]
         self._child: subprocess.Popen[bytes] | None = None
 
@@ -111,6 +117,10 @@ class ProcessWriter:
         except OSError as error:
             logger.error("request log: cannot start the writer process: %s", error)
             return
+        finally:
+            self._starts += 1
+            if self._starts > 1:
+                self.on_restart()
         self._child = child
         assert child.stdin is not None
         try:

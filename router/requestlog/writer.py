@@ -223,6 +223,7 @@ def build_request_log(
 
     url = database_url(settings)
     engine = open_database(url)
+    metrics = RequestLogMetrics(registry)
     sink: BatchSink
     if settings.request_log_writer == "thread":
         positions = router.catalog.positions
@@ -239,11 +240,11 @@ def build_request_log(
 
         economics = {e.name: e for e in router.economics}
         config = ChildConfig(url, scorer, settings.log_content, economics)
-        sink = ProcessWriter(config, runtime)
+        sink = ProcessWriter(config, runtime, metrics.writer_restarts.inc)
     log = RequestLog(
         engine,
         sink,
-        RequestLogMetrics(registry),
+        metrics,
         queue_size=settings.request_log_queue_size,
     )
     log.feedback = FeedbackStore(log, FeedbackMetrics(registry))

@@ -70,6 +70,7 @@ def test_flush_and_close_through_the_process(tmp_path: Path) -> None:
         log.close()
     assert _wait_gone(pid), "the writer process outlived close"
     assert registry.get_sample_value("paretoroute_request_log_rows_total") == CAPTURES
+    assert registry.get_sample_value("paretoroute_request_log_writer_restarts_total") == 0
 
 
 def test_one_bad_row_costs_only_itself_in_the_process(tmp_path: Path) -> None:
@@ -93,6 +94,7 @@ def test_a_killed_writer_process_is_replaced_and_no_row_is_lost(tmp_path: Path) 
     finally:
         log.close()
     assert registry.get_sample_value("paretoroute_request_log_rows_total") == 12
+    assert registry.get_sample_value("paretoroute_request_log_writer_restarts_total") == 1
     dropped = registry.get_sample_value(
         "paretoroute_request_log_dropped_total", {"reason": "write_error"}
     )
@@ -171,3 +173,5 @@ def test_a_writer_process_that_cannot_start_costs_rows_not_the_log(tmp_path: Pat
     )
     assert dropped == 4
     assert registry.get_sample_value("paretoroute_request_log_rows_total") == 6
+    restarts = registry.get_sample_value("paretoroute_request_log_writer_restarts_total")
+    assert restarts is not None and restarts >= 1  # each failed start after the first counts

@@ -57,13 +57,14 @@ def request_log(
 ) -> RequestLog:
     """A small log writing on its own thread, or through the writer process."""
     engine = open_database(url)
+    metrics = RequestLogMetrics(registry)
     sink: BatchSink
     if writer == "thread":
         rows = RowBuilder(lambda model, prompt, completion: 0.0, "prior", log_content=False)
         sink = DatabaseWriter(engine, rows)
     else:
-        sink = ProcessWriter(ChildConfig(url, "prior", False, {}), dict)
-    metrics = RequestLogMetrics(registry)
+        config = ChildConfig(url, "prior", False, {})
+        sink = ProcessWriter(config, dict, metrics.writer_restarts.inc)
     return RequestLog(engine, sink, metrics, queue_size=1000, batch_size=BATCH, linger_s=linger_s)
 
 
