@@ -77,29 +77,44 @@ def speed_probe_ms() -> float:
 _TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 
 
+def _stat(path: Path) -> list[str]:
+    """The fields of a /proc ``stat`` file after the command name (state first)."""
+    return path.read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_s(pid: int, thread: int | None = None) -> float:
     """User + system CPU seconds so far of process ``pid`` (all its threads, ended ones
     included), or of its thread ``thread`` alone (``pid`` itself: the main thread)."""
     path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
-    fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    fields = _stat(Path(path))
     return (int(fields[11]) + int(fields[12])) * _TICK_S
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int(_stat(entry / "stat")[1])
+            except OSError:
+                continue
+            if parent == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def tree_cpu_s(pid: int) -> float:
     """``cpu_s(pid)`` plus that of its child processes, running or ended and waited for:
     the router's CPU including its request-log writer process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    fields = _stat(Path(f"/proc/{pid}/stat"))
+    seconds = sum(int(x) for x in fields[13:15]) * _TICK_S  # cutime, cstime: ended ones
+    for child in [pid, *children(pid)]:
         try:
-            child = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            seconds += cpu_s(child)
         except OSError:
-            continue
-        if int(child[1]) == pid:
-            ticks += int(child[11]) + int(child[12])
-    return ticks * _TICK_S
+            continue  # it ended between the listing and the read
+    return seconds
 
 
 def load_line() -> str:

@@ -1,9 +1,9 @@
 """Memory per server worker: ``paretoroute serve --workers N`` on the embedded default.
 
 Starts the router with N workers, sends a few routed requests so every lazy load has
-happened, then reads the RSS and PSS of each process (workers, their request-log writer
-processes, the supervisor) (proportional set size: shared pages
-split between the processes that map them) from /proc. Linux only.
+happened, then reads from /proc the RSS and PSS (proportional set size: shared pages
+split between the processes that map them) of every process: workers, their request-log
+writer processes, the supervisor. Linux only.
 
     .venv/bin/python bench/worker_memory.py [--workers 1 2] [--requests 40]
 """
@@ -23,7 +23,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from overhead_lib import Processes, free_port  # noqa: E402  (bench scripts run from a checkout)
+from overhead_lib import Processes, children, free_port  # noqa: E402  (bench scripts run from a checkout)
 
 
 def _kib(pid: int, file: str, field: str) -> int:
@@ -33,21 +33,9 @@ def _kib(pid: int, file: str, field: str) -> int:
     return 0
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def _descendants(pid: int) -> list[int]:
     found = []
-    for child in _children(pid):
+    for child in children(pid):
         found += [child, *_descendants(child)]
     return found
 
