@@ -141,3 +141,20 @@ def estimate(
         np.array([params.accelerators for params in runtime], dtype=np.int64),
         tuple(p.source for p in runtime),
     )
+
+
+
+def served_cost(
+    economics: ModelEconomics,
+    runtime: RuntimeParams | None,
+    prompt_tokens: int,
+    completion_tokens: float,
+) -> float:
+    """The cost of one served request (actual token counts): a hosted model's price, or
+    a local model's GPU time at ``runtime`` (NaN without it, or without a price)."""
+    if not economics.is_local:
+        return hosted_cost_one(economics, prompt_tokens, completion_tokens)
+    if runtime is None:
+        return math.nan
+    tokens = np.array([completion_tokens], dtype=np.float64)
+    return float(estimate([economics], [runtime], prompt_tokens, tokens).cost_usd[0])

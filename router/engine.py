@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 
 from policies import CandidateTable, Decision, NoFeasibleModel, Preferences, decide
-from policies.cost import Estimates, estimate, hosted_cost_one, unit_prices
+from policies.cost import Estimates, estimate, served_cost, unit_prices
 from policies.economics import ModelEconomics
 from policies.runtime import RuntimeEstimator
 from predictors.base import ModelCard, Prompt, Scorer, ScoreTable
@@ -137,11 +137,8 @@ class DecisionEngine:
     def cost_of(self, index: int, prompt_tokens: int, completion_tokens: float) -> float:
         """The cost of one served request on the model at ``index`` (actual token counts)."""
         economics = self.economics[index]
-        if not economics.is_local:
-            return hosted_cost_one(economics, prompt_tokens, completion_tokens)
-        params = self.runtime.params(economics.name)
-        tokens = np.array([completion_tokens], dtype=np.float64)
-        return float(estimate([economics], [params], prompt_tokens, tokens).cost_usd[0])
+        runtime = self.runtime.params(economics.name) if economics.is_local else None
+        return served_cost(economics, runtime, prompt_tokens, completion_tokens)
 
     def decide_prompt(
         self,

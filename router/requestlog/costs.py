@@ -7,9 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-import numpy as np
-
-from policies.cost import estimate, hosted_cost_one
+from policies.cost import served_cost
 from policies.economics import ModelEconomics
 from policies.runtime import RuntimeParams
 
@@ -26,10 +24,4 @@ class CostTable:
         economics = self.economics.get(model)
         if economics is None:
             return math.nan
-        if not economics.is_local:
-            return hosted_cost_one(economics, prompt_tokens, completion_tokens)
-        params = self.runtime.get(model)
-        if params is None:
-            return math.nan
-        tokens = np.array([completion_tokens], dtype=np.float64)
-        return float(estimate([economics], [params], prompt_tokens, tokens).cost_usd[0])
+        return served_cost(economics, self.runtime.get(model), prompt_tokens, completion_tokens)
