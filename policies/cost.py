@@ -143,7 +143,6 @@ def estimate(
     )
 
 
-
 def served_cost(
     economics: ModelEconomics,
     runtime: RuntimeParams | None,
