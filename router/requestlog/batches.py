@@ -47,7 +47,7 @@ class DatabaseWriter:
         self.engine = engine
         self.rows = rows
         self.shares_gil = shares_gil
-        self._inserter = RowInserter(engine.dialect)
+        self._inserter = RowInserter(engine.dialect, shares_gil=shares_gil)
 
     def _build(self, records: Sequence[Record]) -> tuple[list[dict[str, Any]], int]:
         rows, invalid = [], 0

@@ -43,12 +43,18 @@ _PYSQLITE = ("sqlite", "pysqlite")
 _PSYCOPG = ("postgresql", "psycopg")
 
 
+def _no_pause() -> None:
+    """In the writer process nothing waits for the GIL."""
+
+
 class RowInserter:
     """Writes ``requests`` rows (dicts keyed by column name): multi-row INSERTs on
     SQLite (pysqlite), ``COPY`` on PostgreSQL (psycopg), SQLAlchemy's ``executemany``
     on any other database or driver."""
 
-    def __init__(self, dialect: Dialect) -> None:
+    def __init__(self, dialect: Dialect, *, shares_gil: bool = True) -> None:
+        #: Sleep between slices (``yield_gil``) only on a thread beside the event loop.
+        self._pause = yield_gil if shares_gil else _no_pause
         columns = RequestRow.__table__.columns
         self._processors: list[Callable[[Any], Any] | None] = [
             columns[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -88,7 +94,7 @@ class RowInserter:
             return
         for number, (sql, parameters) in enumerate(self.statements(rows)):
             if number:
-                yield_gil()
+                self._pause()
             connection.exec_driver_sql(sql, parameters)
 
     def _copy_rows(
@@ -101,7 +107,7 @@ class RowInserter:
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
                 for number, row in enumerate(rows):
                     if number and number % self.rows_per_statement == 0:
-                        yield_gil()
+                        self._pause()
                     copy.write_row(self._values_of(row))
         except dbapi_error as error:
             # As SQLAlchemy's own calls raise it (IntegrityError, OperationalError, ...):
