@@ -17,28 +17,27 @@ import prometheus_client
 class _RememberedLabels:
     """Mixed in before a prometheus-client metric type."""
 
-    _children: dict[tuple[Any, ...], Any]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._children: dict[tuple[Any, ...], Any] = {}
 
     def labels(self, *values: Any, **named: Any) -> Any:
         """The child for these label values; positional calls are remembered."""
         if named:
             return super().labels(*values, **named)  # type: ignore[misc]
-        children = self.__dict__.get("_children")
-        if children is None:
-            children = self._children = {}
-        child = children.get(values)
+        child = self._children.get(values)
         if child is None:
-            child = children[values] = super().labels(*values)  # type: ignore[misc]
+            child = self._children[values] = super().labels(*values)  # type: ignore[misc]
         return child
 
     def remove(self, *values: Any) -> None:
         """Drop the child for these values (and forget it)."""
-        self.__dict__.get("_children", {}).pop(values, None)
+        self._children.pop(values, None)
         super().remove(*values)  # type: ignore[misc]
 
     def clear(self) -> None:
         """Drop every child (and forget them)."""
-        self.__dict__.get("_children", {}).clear()
+        self._children.clear()
         super().clear()  # type: ignore[misc]
 
 

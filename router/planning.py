@@ -110,7 +110,7 @@ class Planner:
         self.spend = spend
         #: The merged preferences of each profile for requests that set none of their own
         #: (almost all): parsing and merging a profile's fields is ~25 us, the same each time.
-        self._plain: dict[str | None, tuple[str, Preferences]] = {}
+        self._plain: dict[str, tuple[str, Preferences]] = {}
 
     def _preferences(
         self,

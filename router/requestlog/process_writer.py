@@ -99,7 +99,7 @@ class ProcessWriter:
         self.runtime = runtime
         #: Called for every start after the first (``paretoroute_request_log_writer_restarts``).
         self.on_restart = on_restart
-        self._starts = 0
+        self._tried = False  # whether a child was ever started (or tried)
         self.command = [sys.executable, "-c", _CHILD_CODE, _PACKAGE_ROOT]
         self._child: subprocess.Popen[bytes] | None = None
 
@@ -108,19 +108,14 @@ class ProcessWriter:
         failure is logged, and the next batch tries again."""
         if self._child is not None and self._child.poll() is None:
             return
+        if self._tried:
+            self.on_restart()
+        self._tried = True
         try:
-            child = subprocess.Popen(
-                self.command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-            )
+            child = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         except OSError as error:
             logger.error("request log: cannot start the writer process: %s", error)
             return
-        finally:
-            self._starts += 1
-            if self._starts > 1:
-                self.on_restart()
         self._child = child
         assert child.stdin is not None
         try:
