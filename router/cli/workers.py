@@ -65,7 +65,7 @@ def run(settings: Settings) -> None:
     """Serve with ``settings.workers`` processes (one: in this process, as before)."""
     import uvicorn
 
-    from router.limits.server import header_timeout_protocol
+    from router.head_write import server_protocol
 
     options: dict[str, Any] = {
         "host": settings.host,
@@ -73,8 +73,9 @@ def run(settings: Settings) -> None:
         "log_level": settings.log_level,
         "access_log": settings.access_log,
         "loop": "uvloop",
-        # httptools with a header-read deadline (uvicorn has none of its own).
-        "http": header_timeout_protocol(settings.header_timeout_s),
+        # httptools with a header-read deadline (uvicorn has none of its own), each
+        # response's head written with its body.
+        "http": server_protocol(settings.header_timeout_s),
         "timeout_keep_alive": settings.keep_alive_timeout_s,
         "timeout_graceful_shutdown": settings.graceful_shutdown_s,
     }

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import orjson
@@ -17,6 +18,7 @@ import uvicorn
 from predictors.prior import PriorScorer
 from router.app import create_app
 from router.catalog import Catalog
+from router.head_write import server_protocol
 from router.limits.server import header_timeout_protocol
 from router.settings import Settings
 from tests.router.servers import FakeUpstreamState, free_port, live_server
@@ -45,14 +47,14 @@ def _read_all(sock: socket.socket, limit_s: float) -> bytes:
 
 @contextmanager
 def uvicorn_server(app: object, header_timeout_s: float) -> Iterator[int]:
-    """The app under uvicorn with the header-timeout protocol, as ``paretoroute serve``."""
+    """The app under uvicorn with the protocol of ``paretoroute serve``."""
     port = free_port()
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host="127.0.0.1",
         port=port,
         log_level="warning",
-        http=header_timeout_protocol(header_timeout_s),
+        http=server_protocol(header_timeout_s),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -153,10 +155,11 @@ def test_concurrency_cap_is_503_with_retry_after(
     assert "paretoroute_concurrency_rejections_total 3.0" in metrics
 
 
-def test_the_header_timeout_protocol_pickles_for_worker_processes() -> None:
+@pytest.mark.parametrize("protocol", [header_timeout_protocol, server_protocol])
+def test_the_server_protocols_pickle_for_worker_processes(protocol: Any) -> None:
     import pickle
 
-    restored = pickle.loads(pickle.dumps(header_timeout_protocol(2.5)))
+    restored = pickle.loads(pickle.dumps(protocol(2.5)))
     assert restored.keywords == {"header_timeout_s": 2.5}
 
 
