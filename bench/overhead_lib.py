@@ -243,13 +243,17 @@ def _long_string(text: str) -> str:
 
 
 def wrk_script(mode: Mode, stream: bool) -> str:
-    """A wrk Lua script posting real RouterBench prompts, each made unique by a counter."""
+    """A wrk Lua script posting real RouterBench prompts, each made unique by a counter.
+
+    The counter ends the prompt's last block (its question), so no request's question was
+    seen before while its template and worked examples repeat, as in real traffic: a
+    cache of whole prompts never hits, one of repeated blocks hits as it would in use."""
     records = ReplayDataset.load().records
     prompts = [r.prompt for r in records[:: max(1, len(records) // PROMPTS)]][:PROMPTS]
     model = "auto" if mode == "auto" else NAMED_MODEL
     prefixes, suffixes = [], []
     for prompt in prompts:
-        content = f"{prompt}\n\n[bench request {SENTINEL}]"
+        content = f"{prompt} [bench request {SENTINEL}]"
         message = {"role": "user", "content": content}
         body = {"model": model, "messages": [message], "max_tokens": 64, "stream": stream}
         prefix, suffix = orjson.dumps(body).decode().split(SENTINEL)

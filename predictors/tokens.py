@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -85,8 +86,39 @@ def truncate_tokens(text: str, max_tokens: int) -> str:
     return text if len(tokens) <= max_tokens else encoding().decode(tokens[:max_tokens])
 
 
+#: Where a block starts: after a blank line, at a printable non-space ASCII character.
+_BLOCK_START = re.compile(r"(?<=\n\n)(?=[!-~])")
+#: Texts shorter than this are counted whole (splitting would cost more than it saves).
+SPLIT_MIN_CHARS = 512
+#: Counts of blocks already seen: few-shot examples, system prompts, templates.
+BLOCK_COUNTS = CountCache(count_tokens, min_chars=64)
+
+
+def count_blocks(text: str) -> int:
+    """``count_tokens(text)``, block by block, each block's count remembered.
+
+    Prompts repeat most of their text: a few-shot prompt's worked examples, a system
+    prompt, a template around the user's question (in the RouterBench replay data 82-85 %
+    of the characters of the few-shot tasks are blocks seen in other prompts). The text
+    is cut at the start of each block (``_BLOCK_START``), and only blocks not seen
+    before are counted.
+
+    Exact: no piece of ``cl100k_base``'s pre-tokeniser (``_CL100K_PATTERN``; BPE works
+    inside one piece) spans a cut. A piece holding the newline before a cut would have to
+    go on with the non-space character after it: the whitespace alternatives hold only
+    whitespace, the letter, number and contraction alternatives hold no newline, and the
+    punctuation alternative ends with its newlines. At the end of a block its trailing
+    whitespace run is one piece (``\\s++$`` there, ``\\s*[\\r\\n]`` in the whole text,
+    both ending at the run's last newline), as it is in the whole text. Checked on every
+    RouterBench prompt and on random texts (``tests/predictors``).
+    """
+    if len(text) < SPLIT_MIN_CHARS:
+        return count_tokens(text)
+    return sum(map(BLOCK_COUNTS.count, _BLOCK_START.split(text)))
+
+
 #: Counts of chat messages already seen (a conversation resends its history every turn).
-MESSAGE_COUNTS = CountCache(count_tokens)
+MESSAGE_COUNTS = CountCache(count_blocks)
 
 
 def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
@@ -104,4 +136,4 @@ def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
 
 def count_prompt_tokens(prompt: str | Iterable[Mapping[str, Any]]) -> int:
     """Prompt tokens of plain text, or of a chat with OpenAI's per-message overhead."""
-    return count_tokens(prompt) if isinstance(prompt, str) else count_message_tokens(prompt)
+    return count_blocks(prompt) if isinstance(prompt, str) else count_message_tokens(prompt)

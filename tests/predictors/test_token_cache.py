@@ -1,12 +1,23 @@
-"""Remembered token counts: the same numbers, each long text counted once, bounded size,
-no text kept."""
+"""Remembered token counts: the same numbers, each long text and each block counted once,
+bounded size, no text kept."""
 
 from __future__ import annotations
 
+import random
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+from predictors.prompts import last_user_text, prompt_text
+from predictors.records import load_records, pivot
 from predictors.token_cache import CountCache
-from predictors.tokens import MESSAGE_COUNTS, count_message_tokens, count_tokens
+from predictors.tokens import (
+    _BLOCK_START,
+    BLOCK_COUNTS,
+    MESSAGE_COUNTS,
+    count_blocks,
+    count_message_tokens,
+    count_tokens,
+)
 
 
 class Counting:
@@ -79,3 +90,46 @@ def test_chat_counts_with_remembered_history_equal_counting_every_message() -> N
         expected + 3 + count_tokens("ok " * 100)
     )
     assert MESSAGE_COUNTS.hits - hits >= len(history)  # the second call reused the history
+
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "routerbench.jsonl.gz"
+#: Fragments that meet at block cuts in every way the pre-tokeniser treats differently.
+PIECES = [
+    "\n\n", "\n", "\r\n", " ", "  ", "\t", "\u00a0", "\u2028", "\x0b", "a", "Word", "'s",
+    "'LL", "1", "2024", ".", "...", "?", ")", "`", "é", "中", "🙂", "<|endoftext|>",
+]  # fmt: skip
+
+
+def _block_texts() -> list[str]:
+    prompts = pivot(load_records(DATA)).prompts
+    texts = [f(p) for p in prompts for f in (last_user_text, prompt_text)]
+    rng = random.Random(0)
+    fuzz = ["".join(rng.choices(PIECES, k=rng.randint(1, 40))) for _ in range(6000)]
+    return texts + fuzz
+
+
+def test_a_text_counts_as_the_sum_of_its_blocks() -> None:
+    texts = _block_texts()
+    assert len(texts) > 10000
+    cut = [t for t in texts if len(_BLOCK_START.split(t)) > 1]
+    assert len(cut) > 3000  # the cuts are exercised, in real prompts and fuzz alike
+    for text in texts:
+        blocks = _BLOCK_START.split(text)
+        assert "".join(blocks) == text
+        assert sum(map(count_tokens, blocks)) == count_tokens(text), repr(text)
+        assert count_blocks(text) == count_tokens(text), repr(text)
+
+
+def test_blocks_seen_before_are_not_counted_again() -> None:
+    examples = "\n\n".join(
+        f"Question {n}: a farmer has {n} fields of {n + 2} rows each. How many rows?\nAnswer: "
+        f"{n * (n + 2)}"
+        for n in range(9)
+    )
+    first = f"{examples}\n\nQuestion: what is 7 * 8?\nAnswer:"
+    second = f"{examples}\n\nQuestion: what is 6 * 9?\nAnswer:"
+    count_blocks(first)
+    hits = BLOCK_COUNTS.hits
+    assert count_blocks(second) == count_tokens(second)
+    assert BLOCK_COUNTS.hits - hits == 9  # the worked examples; the new question is counted
+    assert all(len(block) >= BLOCK_COUNTS.min_chars for block in examples.split("\n\n"))
