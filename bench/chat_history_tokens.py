@@ -1,5 +1,5 @@
 """A growing conversation: what counting its tokens costs per turn, with and without
-remembering the counts of messages already seen (``predictors.token_cache``).
+remembering the counts of messages already seen (``predictors.text_memo``).
 
 A chat client resends the whole history every turn. The conversation here is real
 RouterBench prompts (user) and one model's real answers (assistant), one pair per turn.
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from decision_latency import server_engine
 
     from predictors import tokens
-    from predictors.token_cache import CountCache
+    from predictors.text_memo import TextMemo
     from router.process import prepare_environment
 
     prepare_environment(compute_threads=1)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     shared = tokens.MESSAGE_COUNTS
 
     def fresh_table(call: Callable[[], object]) -> object:
-        tokens.MESSAGE_COUNTS = CountCache(tokens.count_tokens)
+        tokens.MESSAGE_COUNTS = TextMemo(tokens.count_tokens)
         try:
             return call()
         finally:

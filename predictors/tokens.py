@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -22,8 +21,9 @@ from typing import Any
 
 import tiktoken
 
+from predictors.blocks import split_blocks
 from predictors.prompts import content_text
-from predictors.token_cache import CountCache
+from predictors.text_memo import TextMemo
 
 ENCODING_NAME = "cl100k_base"
 # tiktoken caches a URL's content under sha1(url); litellm ships that cache file.
@@ -86,12 +86,10 @@ def truncate_tokens(text: str, max_tokens: int) -> str:
     return text if len(tokens) <= max_tokens else encoding().decode(tokens[:max_tokens])
 
 
-#: Where a block starts: after a blank line, at a printable non-space ASCII character.
-_BLOCK_START = re.compile(r"(?<=\n\n)(?=[!-~])")
 #: Texts shorter than this are counted whole (splitting would cost more than it saves).
 SPLIT_MIN_CHARS = 512
 #: Counts of blocks already seen: few-shot examples, system prompts, templates.
-BLOCK_COUNTS = CountCache(count_tokens, min_chars=64)
+BLOCK_COUNTS = TextMemo(count_tokens, min_chars=64)
 
 
 def count_blocks(text: str) -> int:
@@ -100,7 +98,7 @@ def count_blocks(text: str) -> int:
     Prompts repeat most of their text: a few-shot prompt's worked examples, a system
     prompt, a template around the user's question (in the RouterBench replay data 82-85 %
     of the characters of the few-shot tasks are blocks seen in other prompts). The text
-    is cut at the start of each block (``_BLOCK_START``), and only blocks not seen
+    is cut at the start of each block (``predictors.blocks``), and only blocks not seen
     before are counted.
 
     Exact: no piece of ``cl100k_base``'s pre-tokeniser (``_CL100K_PATTERN``; BPE works
@@ -114,11 +112,11 @@ def count_blocks(text: str) -> int:
     """
     if len(text) < SPLIT_MIN_CHARS:
         return count_tokens(text)
-    return sum(map(BLOCK_COUNTS.count, _BLOCK_START.split(text)))
+    return sum(map(BLOCK_COUNTS.get, split_blocks(text)))
 
 
 #: Counts of chat messages already seen (a conversation resends its history every turn).
-MESSAGE_COUNTS = CountCache(count_blocks)
+MESSAGE_COUNTS = TextMemo(count_blocks)
 
 
 def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
@@ -128,7 +126,7 @@ def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
     """
     total = TOKENS_PER_REPLY
     for message in messages:
-        total += TOKENS_PER_MESSAGE + MESSAGE_COUNTS.count(content_text(message.get("content")))
+        total += TOKENS_PER_MESSAGE + MESSAGE_COUNTS.get(content_text(message.get("content")))
         if message.get("name"):
             total += 1
     return total

@@ -92,3 +92,31 @@ def test_words_outside_the_vocabulary_split_as_the_tokenizer_splits(
         assert wordpiece.ids(word) == expected, word
         split_here += wordpiece._split(word) is not None
     assert split_here > 0.95 * len(words)  # the tokenizer is asked only for the rest
+
+
+def _prompts_sharing_starts() -> list[str]:
+    """RouterBench prompts (few-shot: most share their start) and made-up ones that put
+    the cut next to truncation, unknown words and non-ASCII text."""
+    texts = [t for t in _routerbench_texts() if len(t) >= 512]
+    examples = "\n\n".join(f"Example {n}: " + "lorem ipsum dolor " * 6 for n in range(8))
+    made = [
+        f"{examples}\n\nQuestion: which is it?",
+        f"{examples}\n\nQuestión: ¿cuál?",  # a start that is plain, a last block that is not
+        f"{examples}\n\n" + "zq" * 60 + " unknown word",  # [UNK] in the last block
+        "a" * 120 + f" start\n\n{examples}\n\nQuestion: and now?",  # [UNK] in the start
+        "word " * 600 + "\n\nQuestion: past the token limit?",  # truncated inside the start
+        "word " * 505 + "\n\nQuestion: cut inside the last block, " + "more " * 20,
+        "naïve " * 100 + "\n\nQuestion: a start that is not plain?",
+        "\n\n" + examples,  # a blank first line: no block ends before the text's end
+    ]
+    return texts + made
+
+
+def test_remembered_starts_give_the_same_bits(embedder: StaticEmbedder) -> None:
+    fresh = StaticEmbedder(EMBEDDER)
+    texts = _prompts_sharing_starts()
+    rng = np.random.default_rng(3)
+    order = [texts[i] for i in rng.permutation(len(texts))] * 2
+    for text in order:  # one at a time, as the server embeds
+        np.testing.assert_array_equal(fresh.embed([text]), _reference(fresh, [text]))
+    assert fresh.prefixes.hits > len(texts)  # the starts were taken from the memo

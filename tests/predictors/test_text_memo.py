@@ -4,14 +4,15 @@ bounded size, no text kept."""
 from __future__ import annotations
 
 import random
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from predictors.blocks import last_block_start, split_blocks
 from predictors.prompts import last_user_text, prompt_text
 from predictors.records import load_records, pivot
-from predictors.token_cache import CountCache
+from predictors.text_memo import TextMemo
 from predictors.tokens import (
-    _BLOCK_START,
     BLOCK_COUNTS,
     MESSAGE_COUNTS,
     count_blocks,
@@ -33,42 +34,42 @@ class Counting:
 
 def test_a_long_text_is_counted_once_and_a_short_one_every_time() -> None:
     counter = Counting()
-    cache = CountCache(counter, min_chars=10, max_entries=10)
+    cache = TextMemo(counter, min_chars=10, max_entries=10)
     long, short = "x" * 40, "short"
-    assert [cache.count(long) for _ in range(3)] == [10, 10, 10]
-    assert [cache.count(short) for _ in range(2)] == [1, 1]
+    assert [cache.get(long) for _ in range(3)] == [10, 10, 10]
+    assert [cache.get(short) for _ in range(2)] == [1, 1]
     assert counter.calls == [long, short, short]
     assert (cache.hits, len(cache)) == (2, 1)
-    assert cache.count("y" * 40) == 10 and counter.calls[-1] == "y" * 40  # same length, new text
+    assert cache.get("y" * 40) == 10 and counter.calls[-1] == "y" * 40  # same length, new text
 
 
 def test_the_least_recently_used_go_first_and_the_size_holds() -> None:
     counter = Counting()
-    cache = CountCache(counter, min_chars=1, max_entries=2)
+    cache = TextMemo(counter, min_chars=1, max_entries=2)
     a, b, c = "a" * 40, "b" * 40, "c" * 40
-    cache.count(a)
-    cache.count(b)
-    cache.count(a)  # a is now the most recently used
-    cache.count(c)  # three entries: b goes
+    cache.get(a)
+    cache.get(b)
+    cache.get(a)  # a is now the most recently used
+    cache.get(c)  # three entries: b goes
     assert len(cache) == 2
-    cache.count(a)
-    cache.count(b)  # counted again
+    cache.get(a)
+    cache.get(b)  # counted again
     assert counter.calls == [a, b, c, b]
 
 
 def test_no_text_is_kept() -> None:
-    cache = CountCache(Counting(), min_chars=1)
+    cache = TextMemo(Counting(), min_chars=1)
     secret = "my password is hunter2, " * 20
-    cache.count(secret)
-    assert not any(isinstance(part, str) for key in cache._counts for part in key)
+    cache.get(secret)
+    assert not any(isinstance(part, str) for key in cache._values for part in key)
 
 
 def test_threads_counting_together_get_the_right_counts() -> None:
-    cache = CountCache(Counting(), min_chars=1, max_entries=100)
+    cache = TextMemo(Counting(), min_chars=1, max_entries=100)
     texts = [str(n) * (20 + n) for n in range(10)]
 
     def count_all(round_: int) -> list[int]:
-        return [cache.count(text) for text in texts[round_ % 3 :] + texts[: round_ % 3]]
+        return [cache.get(text) for text in texts[round_ % 3 :] + texts[: round_ % 3]]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(count_all, range(200)))
@@ -111,11 +112,14 @@ def _block_texts() -> list[str]:
 def test_a_text_counts_as_the_sum_of_its_blocks() -> None:
     texts = _block_texts()
     assert len(texts) > 10000
-    cut = [t for t in texts if len(_BLOCK_START.split(t)) > 1]
+    cut = [t for t in texts if len(split_blocks(t)) > 1]
     assert len(cut) > 3000  # the cuts are exercised, in real prompts and fuzz alike
     for text in texts:
-        blocks = _BLOCK_START.split(text)
+        blocks = split_blocks(text)
         assert "".join(blocks) == text
+        assert last_block_start(text) == len(text) - len(blocks[-1])
+        assert all(re.fullmatch(r"(?s)[!-~].*", b) for b in blocks[1:])  # each starts a block
+        assert all(b.endswith("\n\n") for b in blocks[:-1])
         assert sum(map(count_tokens, blocks)) == count_tokens(text), repr(text)
         assert count_blocks(text) == count_tokens(text), repr(text)
 
