@@ -155,7 +155,7 @@ class StaticEmbedder:
         ids = self._token_ids(text) if summed is None else []
         if summed is not None:
             total, kept = summed
-            if kept:
+            if total is not None:  # none kept: the zero row, as for no ids at all
                 out[:] = total / np.float32(kept)
         elif ids and self._float32 is not None:
             # ``ndarray.mean`` of float16 sums in float32 (row after row), divides, and
