@@ -3,6 +3,11 @@
 Usage: ``python bench/decision_latency.py [--calls 500] [--embedder static|minilm|both]
 [--stages]``; ``--stages`` adds the p50/p99 of every stage of the server path
 (``bench/decision_stages.py``).
+The server path is timed twice: on the one prompt above, asked again and again (its
+token count is remembered after the first call), and on the prompts of
+``bench/overhead.py`` (64 RouterBench prompts, each call's question new: the counter of
+``overhead_lib.bench_content`` ends it), where what the router remembers of earlier
+prompts' blocks helps as it would in use.
 Threads are pinned with ``predictors.scorer.configure_threads(1)`` as the server does.
 Two figures for the fast embedder: the server's own decision path
 (``router.engine.DecisionEngine.decide_prompt`` over the embedded default catalog: score, cost and
@@ -13,10 +18,15 @@ the predictor alone with a vectorised argmax of quality - cost_weight x predicte
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # overhead_lib, decision_stages
 
 PROMPT = (
     "You are given a list of tuples where each tuple holds a student's name, their grade "
@@ -78,18 +88,35 @@ def server_engine() -> tuple[Any, Any]:
     return engine, prefs
 
 
-def measure_router(calls: int) -> tuple[np.ndarray, float]:
+def one_prompt(_: int) -> list[dict[str, str]]:
+    """The bench prompt, every call."""
+    return [{"role": "user", "content": PROMPT}]
+
+
+def replay_prompts() -> Callable[[int], list[dict[str, str]]]:
+    """Call ``i`` → ``bench/overhead.py``'s prompt ``i``, its question made new by ``i``."""
+    from overhead_lib import bench_content, bench_prompts
+
+    prompts = bench_prompts()
+    return lambda i: [{"role": "user", "content": bench_content(prompts[i % len(prompts)], i)}]
+
+
+def measure_router(
+    calls: int, messages: Callable[[int], list[dict[str, str]]] = one_prompt
+) -> tuple[np.ndarray, float]:
     """Wall milliseconds per decision, and the process CPU milliseconds per decision (less
-    sensitive than wall time to other processes sharing the cores)."""
+    sensitive than wall time to other processes sharing the cores); call ``i`` decides
+    ``messages(i)`` (built before the clock starts)."""
     engine, prefs = server_engine()
-    messages = [{"role": "user", "content": PROMPT}]
-    for _ in range(20):
-        engine.decide_prompt(messages, prefs, profile="balanced")
+    warmup = 64
+    asked = [messages(i) for i in range(warmup + calls)]
+    for i in range(warmup):
+        engine.decide_prompt(asked[i], prefs, profile="balanced")
     times = np.empty(calls)
     cpu_start = time.process_time()
     for i in range(calls):
         start = time.perf_counter()
-        engine.decide_prompt(messages, prefs, profile="balanced")
+        engine.decide_prompt(asked[warmup + i], prefs, profile="balanced")
         times[i] = time.perf_counter() - start
     return times * 1000, (time.process_time() - cpu_start) * 1000 / calls
 
@@ -113,11 +140,12 @@ def main() -> None:
     scorer = load_scorer()
     kinds = ["static", "minilm"] if args.embedder == "both" else [args.embedder]
     if "static" in kinds:
-        ms, cpu = measure_router(args.calls)
-        p50, p99 = np.percentile(ms, 50), np.percentile(ms, 99)
         what = "server path: score + estimate + policies.decide"
-        print(f" static ({what}): p50 {p50:.2f} ms  p99 {p99:.2f} ms (n={len(ms)})")
-        print(f"   min {ms.min():.2f} ms, CPU {cpu:.2f} ms per decision")
+        for label, messages in (("one prompt", one_prompt), ("replay prompts", replay_prompts())):
+            ms, cpu = measure_router(args.calls, messages)
+            p50, p99 = np.percentile(ms, 50), np.percentile(ms, 99)
+            print(f" static ({what}; {label}): p50 {p50:.2f} ms  p99 {p99:.2f} ms (n={len(ms)})")
+            print(f"   min {ms.min():.2f} ms, CPU {cpu:.2f} ms per decision")
         if args.stages:
             from decision_stages import print_stages
 

@@ -242,19 +242,27 @@ def _long_string(text: str) -> str:
     return f"[{level}[{text}]{level}]"
 
 
-def wrk_script(mode: Mode, stream: bool) -> str:
-    """A wrk Lua script posting real RouterBench prompts, each made unique by a counter.
-
-    The counter ends the prompt's last block (its question), so no request's question was
-    seen before while its template and worked examples repeat, as in real traffic: a
-    cache of whole prompts never hits, one of repeated blocks hits as it would in use."""
+def bench_prompts() -> list[str]:
+    """``PROMPTS`` real RouterBench prompts, evenly spaced over the replay data."""
     records = ReplayDataset.load().records
-    prompts = [r.prompt for r in records[:: max(1, len(records) // PROMPTS)]][:PROMPTS]
+    return [r.prompt for r in records[:: max(1, len(records) // PROMPTS)]][:PROMPTS]
+
+
+def bench_content(prompt: str, counter: object) -> str:
+    """``prompt`` made unique by ``counter``, which ends its last block (its question), so
+    no request's question was seen before while its template and worked examples repeat,
+    as in real traffic: a cache of whole prompts never hits, one of repeated blocks hits
+    as it would in use."""
+    return f"{prompt} [bench request {counter}]"
+
+
+def wrk_script(mode: Mode, stream: bool) -> str:
+    """A wrk Lua script posting real RouterBench prompts, each made unique by a counter
+    (``bench_content``)."""
     model = "auto" if mode == "auto" else NAMED_MODEL
     prefixes, suffixes = [], []
-    for prompt in prompts:
-        content = f"{prompt} [bench request {SENTINEL}]"
-        message = {"role": "user", "content": content}
+    for prompt in bench_prompts():
+        message = {"role": "user", "content": bench_content(prompt, SENTINEL)}
         body = {"model": model, "messages": [message], "max_tokens": 64, "stream": stream}
         prefix, suffix = orjson.dumps(body).decode().split(SENTINEL)
         prefixes.append(_long_string(prefix))

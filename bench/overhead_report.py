@@ -175,7 +175,8 @@ def render(
         "",
         f"Router: `paretoroute serve`, {worker_text}, catalog = the eleven RouterBench "
         "models all pointing at a fixed-response upstream (`bench/fixed_upstream.py`, raw "
-        "asyncio). Requests: 64 real RouterBench prompts, each made unique by a counter. "
+        "asyncio). Requests: 64 real RouterBench prompts, each made unique by a counter that "
+        "ends its question (its last block), so no question repeats while templates do. "
         "Latency is end to end as wrk sees it (a stream: until `[DONE]`); added = router "
         "percentile - direct percentile at the same concurrency. "
         f"Scorer used for `auto`: `{scorer}`.",
