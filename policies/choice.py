@@ -46,6 +46,10 @@ def rank_rows(
     u = np.asarray(utility_values, dtype=np.float64)
     members = np.isfinite(u) if pool is None else np.asarray(pool) & np.isfinite(u)
     r = np.zeros_like(u) if runtime_s is None else runtime_s
+    if u.ndim == 1:
+        ranked = _rank_one(u, np.asarray(quality), np.asarray(cost_usd), np.asarray(r), members)
+        if ranked is not None:
+            return ranked
     keys = (
         np.broadcast_to(np.arange(u.shape[-1]), u.shape),
         np.where(members, r, np.inf),
@@ -55,6 +59,26 @@ def rank_rows(
         ~members,
     )
     return np.lexsort(keys, axis=-1)
+
+
+def _rank_one(
+    u: FloatArray, quality: FloatArray, cost: FloatArray, runtime: FloatArray, members: BoolArray
+) -> IntArray | None:
+    """``rank_rows`` of one prompt as a sort of plain tuples (a fifth of ``lexsort``'s
+    time for a dozen models), or ``None`` when a member has a NaN key, whose place
+    ``lexsort`` settles. Members sort on (-utility, -quality, cost, runtime, index),
+    the others after them by index, as the ``lexsort`` keys say."""
+    keys: list[tuple[int, float, float, float, float, int]] = []
+    columns = (members, u, quality, cost, runtime)
+    rows = zip(*(column.tolist() for column in columns), strict=True)
+    for j, (member, value, q, c, r) in enumerate(rows):
+        if not member:
+            keys.append((1, 0.0, 0.0, 0.0, 0.0, j))
+        elif q != q or c != c or r != r:  # NaN
+            return None
+        else:
+            keys.append((0, -value, -q, c, r, j))
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
 
 
 def best_index(
