@@ -132,12 +132,12 @@ class StaticEmbedder:
         head = self.prefixes.get(text[:start]) if start else None
         if head is None or self._wordpiece is None or self._float32 is None:
             return None
+        rest = self._wordpiece.ids(text[start:])
+        if rest is None:  # the whole text goes to the tokenizer, as before
+            return None
         limit = self._model.max_length
         if limit is not None and head.tokens >= limit:
             return head.total, head.kept  # truncation keeps nothing after the start
-        rest = self._wordpiece.ids(text[start:])
-        if rest is None:
-            return None
         rest = self._known(rest if limit is None else rest[: limit - head.tokens])
         if not rest:
             return head.total, head.kept

@@ -107,6 +107,9 @@ def _prompts_sharing_starts() -> list[str]:
         "word " * 600 + "\n\nQuestion: past the token limit?",  # truncated inside the start
         "word " * 505 + "\n\nQuestion: cut inside the last block, " + "more " * 20,
         "naïve " * 100 + "\n\nQuestion: a start that is not plain?",
+        "word " * 600 + "\n\nQuestión: ¿past the limit, and not plain?",
+        "zq" * 60 + " word" * 600 + "\n\nQuestion: [UNK] in a truncated start?",
+        "zq" * 60 + " word" * 600 + "\n\nQuestión: ¿and a last block that is not plain?",
         "\n\n" + examples,  # a blank first line: no block ends before the text's end
     ]
     return texts + made
