@@ -33,6 +33,7 @@ from prometheus_client import CollectorRegistry
 from predictors.base import Scorer
 from predictors.scorer import configure_threads
 from router.api import decision, feedback, generation, meta
+from router.api.fast_routes import add_fast_routes
 from router.auth import admin
 from router.auth.guard import CallerGuard
 from router.catalog import Catalog
@@ -117,5 +118,6 @@ def create_app(
     app.include_router(meta.api)
     app.include_router(feedback.api)
     app.include_router(admin.api)
+    add_fast_routes(app)  # ahead of the API's routes; FastAPI's stay for docs and errors
     _drop_422(app)
     return app

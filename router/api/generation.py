@@ -112,7 +112,7 @@ def _served_by(request: Request, watch: RequestWatch | None, plan: Plan) -> None
     remember_plan(request, plan)
 
 
-async def _generate(
+async def generate(
     request: Request, body: ChatCompletionRequest | CompletionRequest, endpoint: Endpoint
 ) -> Response:
     services: Services = request.app.state.services
@@ -169,10 +169,10 @@ async def _generate(
 )
 async def chat_completions(request: Request, body: ChatCompletionRequest) -> Response:
     """Route (``model: "auto"`` or ``"auto:<profile>"``) or forward to a named model."""
-    return await _generate(request, body, "chat")
+    return await generate(request, body, "chat")
 
 
 @api.post("/v1/completions", responses=ERROR_RESPONSES)
 async def completions(request: Request, body: CompletionRequest) -> Response:
     """Legacy text completions, routed like chat completions."""
-    return await _generate(request, body, "text")
+    return await generate(request, body, "text")
