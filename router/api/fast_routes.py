@@ -7,8 +7,8 @@ endpoint, against 185-192 µs with the route below (``bench/fast_routes.py``); t
 on the event loop for every generation request.
 
 ``GenerationRoute`` is a plain Starlette route put ahead of the API's routes
-(``add_fast_routes``). It reads the body, decodes it with orjson and validates it with the
-endpoint's model as FastAPI does (python mode, ``from_attributes``), then calls the same
+(``add_fast_routes``). It reads the body, decodes and validates it as FastAPI does (``json.loads``,
+then the endpoint's model (python mode, ``from_attributes``), then calls the same
 ``generate``. A request it does not take as it is (no content type or another one, JSON that
 orjson refuses, a body that fails validation) goes on to FastAPI's route with its body
 replayed, so every error is FastAPI's own, answered by the same handlers. Errors raised
@@ -18,9 +18,9 @@ exception middleware. The FastAPI routes stay for the OpenAPI schema and that fa
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -72,8 +72,8 @@ class GenerationRoute(Route):
         if not body or not _is_json(content_type):
             return None
         try:
-            return self.model.model_validate(orjson.loads(body), from_attributes=True)
-        except (orjson.JSONDecodeError, ValidationError):
+            return self.model.model_validate(json.loads(body), from_attributes=True)
+        except (ValueError, ValidationError):  # json's decode errors are ValueErrors
             return None
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:

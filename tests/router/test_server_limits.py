@@ -83,12 +83,14 @@ def test_a_trickled_body_is_cut_off(limited: int) -> None:
     with socket.create_connection(("127.0.0.1", limited)) as sock:
         sock.sendall(_head(limited, len(BODY)))
         answer = b""
-        for byte in BODY[:10]:  # one byte every 2 s would take 2 minutes for this body
+        for byte in BODY[:10]:  # one byte every 3 s would take 3 minutes for this body
             try:
                 sock.sendall(bytes([byte]))
             except OSError:
                 break
-            answer = _read_all(sock, 2.0)
+            # Longer than the 2-s deadline: a byte sent just as the server answers and
+            # closes would make it reset the connection, losing the answer unread.
+            answer = _read_all(sock, 3.0)
             if answer:
                 break
     elapsed = time.monotonic() - started
