@@ -10,7 +10,7 @@ import pytest
 from predictors.embedders import StaticEmbedder
 from predictors.embedders.base import normalise
 from predictors.prompts import embedding_text, prompt_text
-from predictors.records import load_records, pivot
+from tests.predictors.texts import routerbench_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 EMBEDDER = ROOT / "predictors" / "default_artifact" / "embedder"
@@ -27,8 +27,7 @@ def embedder() -> StaticEmbedder:
 
 
 def _routerbench_texts() -> list[str]:
-    prompts = pivot(load_records(ROOT / "data" / "routerbench.jsonl.gz")).prompts
-    return [f(p) for p in prompts for f in (embedding_text, prompt_text)]
+    return routerbench_texts(embedding_text, prompt_text)
 
 
 def _reference(embedder: StaticEmbedder, texts: list[str]) -> np.ndarray:

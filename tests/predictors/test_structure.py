@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import random
-from pathlib import Path
-
 import numpy as np
 
 from predictors.prompts import last_user_text, prompt_text
-from predictors.records import load_records, pivot
 from predictors.structure import ascii_row, regex_row, structure_features
+from tests.predictors.texts import fuzz_texts, routerbench_texts
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "routerbench.jsonl.gz"
 EDGES = [
     "", "def f(): return 1", "DEF x", "_function", "function_", "functions", "xfunction",
     "return;\n", "{ \n  }\t\r\n;", "1 + 2 + 3", "1+2solve", "SOLVE it", "Solve_",
@@ -25,10 +21,8 @@ PIECES = [
 
 
 def _ascii_texts() -> list[str]:
-    prompts = pivot(load_records(DATA)).prompts
-    texts = [f(p) for p in prompts for f in (last_user_text, prompt_text)]
-    rng = random.Random(0)
-    fuzz = ["".join(rng.choices(PIECES, k=rng.randint(0, 15))) for _ in range(5000)]
+    texts = routerbench_texts(last_user_text, prompt_text)
+    fuzz = fuzz_texts(PIECES, 5000, 0, 15)
     return [t for t in texts + EDGES + fuzz if t.isascii()]
 
 

@@ -3,14 +3,11 @@ bounded size, no text kept."""
 
 from __future__ import annotations
 
-import random
 import re
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from predictors.blocks import last_block_start, split_blocks
 from predictors.prompts import last_user_text, prompt_text
-from predictors.records import load_records, pivot
 from predictors.text_memo import TextMemo
 from predictors.tokens import (
     BLOCK_COUNTS,
@@ -19,6 +16,7 @@ from predictors.tokens import (
     count_message_tokens,
     count_tokens,
 )
+from tests.predictors.texts import fuzz_texts, routerbench_texts
 
 
 class Counting:
@@ -93,7 +91,6 @@ def test_chat_counts_with_remembered_history_equal_counting_every_message() -> N
     assert MESSAGE_COUNTS.hits - hits >= len(history)  # the second call reused the history
 
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "routerbench.jsonl.gz"
 #: Fragments that meet at block cuts in every way the pre-tokeniser treats differently.
 PIECES = [
     "\n\n", "\n", "\r\n", " ", "  ", "\t", "\u00a0", "\u2028", "\x0b", "a", "Word", "'s",
@@ -102,11 +99,7 @@ PIECES = [
 
 
 def _block_texts() -> list[str]:
-    prompts = pivot(load_records(DATA)).prompts
-    texts = [f(p) for p in prompts for f in (last_user_text, prompt_text)]
-    rng = random.Random(0)
-    fuzz = ["".join(rng.choices(PIECES, k=rng.randint(1, 40))) for _ in range(6000)]
-    return texts + fuzz
+    return routerbench_texts(last_user_text, prompt_text) + fuzz_texts(PIECES, 6000, 1, 40)
 
 
 def test_a_text_counts_as_the_sum_of_its_blocks() -> None:
