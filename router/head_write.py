@@ -58,19 +58,19 @@ class HeadCoalescingTransport(asyncio.Transport):
         self.write(b"".join(list_of_data))
 
     def flush(self) -> None:
-        """Write a held head now (called at the end of the loop turn that held it)."""
-        self._flush_handle = None
+        """Write a held head now (at the end of the loop turn that held it, or before the
+        transport closes or ends its writing)."""
+        self._cancel_flush()
         held, self._held = self._held, None
         if held is not None and not self.transport.is_closing():
             self.transport.write(held)
 
     def _cancel_flush(self) -> None:
         if self._flush_handle is not None:
-            self._flush_handle.cancel()
+            self._flush_handle.cancel()  # harmless for the handle that is running now
             self._flush_handle = None
 
     def close(self) -> None:
-        self._cancel_flush()
         self.flush()
         self.transport.close()
 
@@ -110,7 +110,6 @@ class HeadCoalescingTransport(asyncio.Transport):
         return self.transport.can_write_eof()
 
     def write_eof(self) -> None:
-        self._cancel_flush()
         self.flush()
         self.transport.write_eof()
 

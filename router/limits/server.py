@@ -6,15 +6,15 @@
 - ``ConcurrencyLimit`` (pure ASGI): beyond ``max_requests`` requests in flight
   (streams count until they end), 503 ``server_overloaded`` with ``retry-after``.
   Health, readiness and metrics stay reachable.
-- ``header_timeout_protocol``: uvicorn's httptools protocol with a deadline for the
+- ``HeaderTimeoutProtocol``: uvicorn's httptools protocol with a deadline for the
   request line and headers (uvicorn has none of its own; its keep-alive timeout only
-  covers idle connections between requests).
+  covers idle connections between requests). ``paretoroute serve`` runs it with each
+  response's head written with its body (``router.head_write.server_protocol``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import Any
 
 from starlette.requests import Request
@@ -145,9 +145,3 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
-
-
-def header_timeout_protocol(timeout_s: float) -> Any:
-    """The value for uvicorn's ``http=``: ``HeaderTimeoutProtocol`` with ``timeout_s``
-    (a ``functools.partial`` of a module-level class, so it pickles for worker processes)."""
-    return functools.partial(HeaderTimeoutProtocol, header_timeout_s=timeout_s)
