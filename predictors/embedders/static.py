@@ -102,67 +102,71 @@ class StaticEmbedder:
         limit = self._model.max_length
         return text if limit is None else text[: limit * self._model.median_token_length]
 
-    def _known(self, ids: list[int]) -> list[int]:
-        unknown = self._model.unk_token_id
+    def _kept(self, ids: list[int]) -> list[int]:
+        """``ids`` as ``encode`` keeps them: truncated to the limit, unknown tokens dropped."""
+        limit, unknown = self._model.max_length, self._model.unk_token_id
+        ids = ids if limit is None else ids[:limit]
         return ids if unknown is None or unknown not in ids else [i for i in ids if i != unknown]
 
     def _token_ids(self, text: str) -> list[int]:
         """``StaticModel.tokenize`` of ``text`` as ``encode`` cuts and truncates it."""
-        model, limit = self._model, self._model.max_length
         text = self._cut(text)
         ids = self._wordpiece.ids(text) if self._wordpiece is not None else None
         if ids is None:
-            return list(model.tokenize([text])[0])
-        return self._known(ids if limit is None else ids[:limit])
+            return list(self._model.tokenize([text])[0])
+        return self._kept(ids)
+
+    def _row_sum(
+        self, ids: list[int], start: NDArray[np.float32] | None = None
+    ) -> NDArray[np.float32]:
+        """The float32 rows of ``ids`` summed row after row, from ``start`` if given."""
+        assert self._float32 is not None
+        rows = self._float32.take(ids, axis=0)
+        if start is not None:
+            rows = np.concatenate([start, rows])
+        return np.add.reduce(rows, axis=0, keepdims=True)
 
     def _prefix_sum(self, text: str) -> PrefixSum | None:
         """The sum of ``text``'s kept rows (``None`` if it is not plain ASCII)."""
         ids = self._wordpiece.ids(text) if self._wordpiece is not None else None
-        if ids is None or self._float32 is None:
+        if ids is None:
             return None
-        limit = self._model.max_length
-        kept = self._known(ids if limit is None else ids[:limit])
-        total = np.add.reduce(self._float32.take(kept, axis=0), axis=0, keepdims=True)
-        return PrefixSum(len(ids), total if kept else None, len(kept))
+        kept = self._kept(ids)
+        return PrefixSum(len(ids), self._row_sum(kept) if kept else None, len(kept))
 
     def _summed(self, text: str) -> tuple[NDArray[np.float32] | None, int] | None:
         """(sum of kept rows, how many) of a cut text from its remembered start, or
         ``None`` when that does not apply (one block, or not plain ASCII)."""
         start = last_block_start(text)
         head = self.prefixes.get(text[:start]) if start else None
-        if head is None or self._wordpiece is None or self._float32 is None:
-            return None
-        rest = self._wordpiece.ids(text[start:])
-        if rest is None:  # the whole text goes to the tokenizer, as before
+        rest = self._wordpiece.ids(text[start:]) if head and self._wordpiece else None
+        if head is None or rest is None:  # the whole text goes the usual way
             return None
         limit = self._model.max_length
         if limit is not None and head.tokens >= limit:
             return head.total, head.kept  # truncation keeps nothing after the start
-        rest = self._known(rest if limit is None else rest[: limit - head.tokens])
+        rest = self._kept(rest if limit is None else rest[: limit - head.tokens])
         if not rest:
             return head.total, head.kept
-        rows = self._float32.take(rest, axis=0)
-        if head.total is not None:
-            rows = np.concatenate([head.total, rows])
-        return np.add.reduce(rows, axis=0, keepdims=True), head.kept + len(rest)
+        return self._row_sum(rest, head.total), head.kept + len(rest)
 
     def _pooled(self, text: str) -> NDArray[np.floating]:
         """(1, dim) row of ``StaticModel.encode([text])``: the same numpy operations."""
         model = self._model
-        dtype = model.embedding.dtype
-        out = np.zeros((1, model.dim), dtype=dtype)
-        summed = self._summed(self._cut(text)) if len(text) >= PREFIX_MIN_CHARS else None
-        ids = self._token_ids(text) if summed is None else []
-        if summed is not None:
-            total, kept = summed
-            if total is not None:  # none kept: the zero row, as for no ids at all
-                out[:] = total / np.float32(kept)
-        elif ids and self._float32 is not None:
+        out = np.zeros((1, model.dim), dtype=model.embedding.dtype)
+        summed = None
+        if self._float32 is not None:
             # ``ndarray.mean`` of float16 sums in float32 (row after row), divides, and
             # casts back; the same steps spelled out skip its generic reduction machinery.
-            total = np.add.reduce(self._float32.take(ids, axis=0), axis=0, keepdims=True)
-            out[:] = total / np.float32(len(ids))
-        elif ids:
+            if len(text) >= PREFIX_MIN_CHARS:
+                summed = self._summed(self._cut(text))
+            if summed is None:
+                ids = self._token_ids(text)
+                summed = (self._row_sum(ids) if ids else None, len(ids))
+            total, kept = summed
+            if total is not None:  # none kept: the zero row
+                out[:] = total / np.float32(kept)
+        elif ids := self._token_ids(text):
             out[:] = model.embedding[np.array([ids], dtype=np.int64)].mean(axis=1)
         if model.normalize:
             out32 = out.astype(np.float32)
