@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 
-_BLOCK_END = re.compile(r"\n\n(?=[!-~])")
-_PRINTABLE = frozenset(chr(c) for c in range(ord("!"), ord("~") + 1))
+_BLOCK_END = re.compile(r"\n\n(?=[!-~])")  # [!-~]: printable, non-space ASCII
 
 
 def split_blocks(text: str) -> list[str]:
@@ -29,7 +28,7 @@ def last_block_start(text: str) -> int:
     end = len(text)
     while (found := text.rfind("\n\n", 0, end)) >= 0:
         start = found + 2
-        if start < len(text) and text[start] in _PRINTABLE:
+        if start < len(text) and "!" <= text[start] <= "~":
             return start
         end = found + 1  # a run of newlines: look for the blank line that ends earlier
     return 0
