@@ -26,6 +26,7 @@ from typing import Self
 import numpy as np
 from numpy.typing import NDArray
 
+from predictors.row_window import RowWindow
 from predictors.structure import STRUCTURE_NAMES, structure_features
 
 __all__ = ["STRUCTURE_NAMES", "FeatureBuilder", "structure_features"]
@@ -156,10 +157,13 @@ class FeatureBuilder:
         found = self._group_rows().get(group)
         if found is None:
             return None
-        rows, limit, stats = found
-        # The full product, then the group's entries: a product with the group's rows
-        # alone may round differently (BLAS kernels block by position).
-        sims = (vector @ self.train_vectors_.T)[0][rows]
+        rows, limit, stats, window = found
+        # The group's entries of the full product, from a window of rows that gives the
+        # same bits when there is one (``predictors.row_window``).
+        if window is None:
+            sims = (vector @ self.train_vectors_.T)[0][rows]
+        else:
+            sims = window.similarities(vector, self.train_vectors_)
         k_max, m = min(max(self.ks), len(self.train_vectors_)), len(self.model_means_)
         need = min(k_max, limit, len(sims))  # ranks past the limit never count
         top = (-sims).argpartition(need)[: need + 1] if need < len(sims) else np.arange(need)
@@ -185,20 +189,28 @@ class FeatureBuilder:
             out[block, m] = total / max(min(k, k_max, need), 1)
         return out.reshape(1, -1)
 
-    def _group_rows(self) -> dict[int, tuple[NDArray[np.intp], int, FloatArray]]:
-        """Per group: its training rows, its neighbour limit (``_limits``) and, one row
-        per training row, its scores (NaN as 0) then its 0/1 presence marks; built once
-        per set of training labels and scores."""
+    def _group_rows(
+        self,
+    ) -> dict[int, tuple[NDArray[np.intp], int, FloatArray, RowWindow | None]]:
+        """Per group: its training rows, its neighbour limit (``_limits``), one row per
+        training row of its scores (NaN as 0) then its 0/1 presence marks, and the window
+        of training vectors its similarities come from; built once per set of training
+        vectors, labels and scores."""
         cached = getattr(self, "_group_cache", None)
-        key = (self.train_groups_, self.train_scores_)
-        if cached is None or cached[0][0] is not key[0] or cached[0][1] is not key[1]:
+        key = (self.train_groups_, self.train_scores_, self.train_vectors_)
+        if cached is None or any(a is not b for a, b in zip(cached[0], key, strict=True)):
             labels = np.asarray(self.train_groups_)
             groups = np.unique(labels).tolist()
             limits = self._limits(np.array(groups, dtype=np.intp), len(groups))[:, 0].tolist()
             present = ~np.isnan(self.train_scores_)
             stats = np.hstack([np.where(present, self.train_scores_, 0.0), present])
             table = {
-                g: (rows, limit, np.ascontiguousarray(stats[rows], dtype=np.float64))
+                g: (
+                    rows,
+                    limit,
+                    np.ascontiguousarray(stats[rows], dtype=np.float64),
+                    RowWindow.build(self.train_vectors_, rows),
+                )
                 for g, limit in zip(groups, limits, strict=True)
                 for rows in [np.flatnonzero(labels == g)]
             }
