@@ -139,9 +139,8 @@ def regex_row(text: str) -> list[float]:
 
 #: Texts at least this long are counted block by block (``ascii_block_counts``).
 SPLIT_MIN_CHARS = 512
-#: Counts of the blocks already seen: few-shot examples, system prompts, templates
-#: (~260 bytes an entry: ~5 MB when full).
-BLOCK_COUNTS: TextMemo[Counts] = TextMemo(ascii_counts, min_chars=64, max_entries=20_000)
+#: Counts of the blocks already seen: few-shot examples, system prompts, templates.
+BLOCK_COUNTS: TextMemo[Counts] = TextMemo(ascii_counts, min_chars=64)
 #: What an arithmetic marker (``\\d\\s*[-+*/^=]\\s*\\d``) holds apart from whitespace.
 _ARITHMETIC = frozenset("0123456789-+*/^=")
 
