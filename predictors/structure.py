@@ -12,10 +12,6 @@ start inside another's match, so the count of the alternation is the sum of the
 alternatives' counts; a word alternative is a ``str.find`` plus the ASCII ``\\b`` test,
 ``re.I`` is a ``str.lower()``, and the character classes are one ``bincount`` of the
 bytes. The two agree on every RouterBench prompt (``tests/predictors``).
-
-A long ASCII prompt is counted block by block (``ascii_block_counts``): every feature
-is a function of counts that add up over its blocks (``predictors.blocks``), and the
-counts of blocks seen before (few-shot examples, templates) are remembered.
 """
 
 from __future__ import annotations
@@ -26,9 +22,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-
-from predictors.blocks import split_blocks
-from predictors.text_memo import TextMemo
 
 FloatArray = NDArray[np.float64]
 CODE = re.compile(r"```|\bdef |\bfunction\b|\bpython\b|\breturn\b|[{};]\s*$|\bclass ", re.M)
@@ -77,27 +70,12 @@ def _math_markers(text: str, has_digits: bool = True) -> int:
     return lower.count("\\frac") + words + arithmetic
 
 
-#: Per text: characters, words, lines, digits, upper-case, non-ASCII and punctuation
-#: characters, code and math markers, options, question marks, blocks.
-Counts = tuple[int, ...]
-
-
-def _counts(text: str, code: int, math: int, classes: tuple[int, int, int, int]) -> Counts:
-    sizes = (len(text), len(text.split()), text.count("\n"))
-    blocks = len([b for b in text.split("\n\n") if b.strip()])
-    marks = (code, math, len(OPTION.findall(text)), text.count("?"), blocks)
-    return sizes + classes + marks
-
-
-def features_of(counts: Counts) -> list[float]:
-    """The 12 structure features (``STRUCTURE_NAMES``) from a text's ``Counts``."""
-    chars, words, lines, digits, upper, non_ascii, punct, code, math, options, question, blocks = (
-        counts
-    )
-    n = max(chars, 1)
+def _common(text: str, code: int, math: int, counts: tuple[int, int, int, int]) -> list[float]:
+    n = max(len(text), 1)
+    digits, upper, non_ascii, punct = counts
+    sizes = [len(text), len(text.split()), text.count("\n")]
     # One elementwise call for the three logs: the same value for each as its own call.
-    sizes = np.array([chars, words, lines], dtype=np.float64)
-    log_chars, log_words, log_lines = np.log1p(sizes).tolist()
+    log_chars, log_words, log_lines = np.log1p(np.array(sizes, dtype=np.float64)).tolist()
     return [
         log_chars,
         log_words,
@@ -108,24 +86,19 @@ def features_of(counts: Counts) -> list[float]:
         punct / n,
         float(code),
         float(math),
-        float(options),
-        float(question > 0),
-        float(blocks),
+        float(len(OPTION.findall(text))),
+        float("?" in text),
+        float(len([b for b in text.split("\n\n") if b.strip()])),
     ]
-
-
-def ascii_counts(text: str) -> Counts:
-    """The ``Counts`` of plain-ASCII ``text`` (see the module docstring)."""
-    codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    counts = np.bincount(codes, minlength=128).tolist()
-    digits = sum(counts[48:58])
-    classes = (digits, sum(counts[65:91]), 0, sum(counts[c] for c in _PUNCT_CODES))
-    return _counts(text, _code_markers(text), _math_markers(text, digits > 0), classes)
 
 
 def ascii_row(text: str) -> list[float]:
     """The structure features of plain-ASCII ``text`` (see the module docstring)."""
-    return features_of(ascii_counts(text))
+    codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    counts = np.bincount(codes, minlength=128).tolist()
+    digits = sum(counts[48:58])
+    classes = (digits, sum(counts[65:91]), 0, sum(counts[c] for c in _PUNCT_CODES))
+    return _common(text, _code_markers(text), _math_markers(text, digits > 0), classes)
 
 
 def regex_row(text: str) -> list[float]:
@@ -134,54 +107,10 @@ def regex_row(text: str) -> list[float]:
     digits = sum(c.isdigit() for c in text)
     upper = sum(c.isupper() for c in text)
     classes = (digits, upper, sum(ord(c) > 127 for c in text), punct)
-    return features_of(_counts(text, len(CODE.findall(text)), len(MATH.findall(text)), classes))
-
-
-#: Texts at least this long are counted block by block (``ascii_block_counts``).
-SPLIT_MIN_CHARS = 512
-#: Counts of the blocks already seen: few-shot examples, system prompts, templates.
-BLOCK_COUNTS: TextMemo[Counts] = TextMemo(ascii_counts, min_chars=64)
-#: What an arithmetic marker (``\\d\\s*[-+*/^=]\\s*\\d``) holds apart from whitespace.
-_ARITHMETIC = frozenset("0123456789-+*/^=")
-
-
-def count_units(text: str) -> list[str]:
-    """``text``'s blocks (``predictors.blocks``), each joined to the one before it when
-    an arithmetic marker could run across their cut: the pieces ``ascii_block_counts``
-    counts on their own."""
-    units = split_blocks(text)
-    if len(units) == 1:
-        return units
-    joined = [units[0]]
-    for block in units[1:]:
-        if block[0] in _ARITHMETIC and joined[-1].rstrip()[-1:] in _ARITHMETIC:
-            joined[-1] += block
-        else:
-            joined.append(block)
-    return joined
-
-
-def ascii_block_counts(text: str) -> Counts:
-    """``ascii_counts(text)``, as the sum of its pieces' counts (``count_units``), each
-    piece's counts remembered (``BLOCK_COUNTS``).
-
-    Exact: every count adds up over a cut, which follows a blank line and precedes a
-    non-space character. Sizes, character classes, ``?`` and literal markers cannot span
-    it; a word marker's ``\\b`` sees a newline before the cut in the whole text and the
-    start of the piece after it, both word boundaries; the brace marker's ``\\s*$``
-    finds a line end before the cut either way (the piece ends with two); an option's
-    leading ``\\s*`` may start in the blank line, but then ends where the option at the
-    next piece's start ends; blank-line blocks split at the cut (what spans it is
-    whitespace). Only an arithmetic marker can hold a cut, a digit or operator on each
-    side of it, and ``count_units`` keeps those sides together. Checked on every
-    RouterBench prompt and on random texts (``tests/predictors/test_structure.py``).
-    """
-    if len(text) < SPLIT_MIN_CHARS:
-        return ascii_counts(text)
-    return tuple(map(sum, zip(*map(BLOCK_COUNTS.get, count_units(text)), strict=True)))
+    return _common(text, len(CODE.findall(text)), len(MATH.findall(text)), classes)
 
 
 def structure_features(texts: Sequence[str]) -> FloatArray:
     """(n, 12) length and structure features of the full prompt texts."""
-    rows = [features_of(ascii_block_counts(t)) if t.isascii() else regex_row(t) for t in texts]
+    rows = [ascii_row(t) if t.isascii() else regex_row(t) for t in texts]
     return np.array(rows, dtype=np.float64).reshape(len(texts), -1)
