@@ -1,17 +1,15 @@
-"""Two decision stages the old way and the new way, alternating in one process.
+"""One prompt's similarities to its group's training prompts, the old way and the new.
 
-* **similarities**: one prompt's similarities to its group's training prompts, from the
-  product with all 2,218 training vectors (then the group's entries) or from the group's
-  window of rows (``predictors.row_window``);
-* **structure**: the structure counts of a long prompt, over the whole text
-  (``ascii_counts``) or summed over its blocks with each block's counts remembered
-  (``ascii_block_counts``).
+From the product with all 2,218 training vectors (then the group's entries), or from the
+group's window of rows (``predictors.row_window``), alternating in one process. (At
+47720c0 this file also timed a block memo for the structure counts, since reverted: it
+was faster hot and slower after a cache flush.)
 
-Inputs are the 64 bench prompts, each made unique as in ``bench/overhead.py``
-(``overhead_lib.bench_content``): the question is new every time, the template repeats.
-Each stage is timed hot (the same call in a loop) and after writing a 24 MB buffer (the
-caches hold none of its data, as in a server where the rest of each request runs between
-two decisions). Prints the median µs per call of each round and the median of rounds.
+Inputs are the vectors of the 64 bench prompts, each made unique as in
+``bench/overhead.py`` (``overhead_lib.bench_content``). Each way is timed hot (the same
+call in a loop) and after writing a 24 MB buffer (the caches hold none of its data, as in
+a server where the rest of each request runs between two decisions). Prints the median
+µs per call of each round and the median of rounds.
 
     .venv/bin/python bench/stage_savings.py [--rounds 5] [--calls 640]
 """
@@ -55,29 +53,24 @@ def main() -> None:
 
     from predictors.artifact import load_scorer
     from predictors.prompts import embedding_text, last_user_text
-    from predictors.structure import ascii_block_counts, ascii_counts, structure_features
+    from predictors.structure import structure_features
 
     scorer = load_scorer()
     model = scorer.model  # type: ignore[attr-defined]
     builder = model.features
     prompts = bench_prompts()
     table = builder._group_rows()
-    serial = iter(range(10**9))
-
-    def fresh(i: int) -> str:
-        return bench_content(prompts[i % len(prompts)], next(serial))
-
-    messages = [[{"role": "user", "content": fresh(i)}] for i in range(len(prompts))]
+    messages = [[{"role": "user", "content": bench_content(p, i)}] for i, p in enumerate(prompts)]
     vectors = scorer.embedder.embed([embedding_text(m) for m in messages])  # type: ignore[attr-defined]
     structure = structure_features([last_user_text(m) for m in messages])  # type: ignore[arg-type]
     groups = np.argmax(model.prior.group_proba(vectors, structure), axis=1)
     train = builder.train_vectors_
 
-    def full(i: int) -> object:
+    def full(i: int) -> np.ndarray:
         k = i % len(prompts)
         return (vectors[k : k + 1] @ train.T)[0][table[int(groups[k])][0]]
 
-    def window(i: int) -> object:
+    def window(i: int) -> np.ndarray:
         k = i % len(prompts)
         found = table[int(groups[k])][3]
         assert found is not None
@@ -85,14 +78,10 @@ def main() -> None:
 
     for i in range(len(prompts)):  # the windows give the full product's bits
         assert np.array_equal(full(i), window(i))
-    for prompt in prompts:  # the templates seen once, as in a server that has run a while
-        ascii_block_counts(bench_content(prompt, "warm-up"))
 
     cases: dict[str, Callable[[int], object]] = {
         "similarities, full product": full,
         "similarities, group window": window,
-        "structure, whole text": lambda i: ascii_counts(fresh(i)),
-        "structure, remembered blocks": lambda i: ascii_block_counts(fresh(i)),
     }
     results: dict[str, list[float]] = {}
     for r in range(args.rounds):
@@ -104,7 +93,7 @@ def main() -> None:
     print("\nmedian µs per call (rounds; median of rounds)")
     for key, values in results.items():
         rounds = ", ".join(f"{v:.1f}" for v in values)
-        print(f"  {key:<52} {statistics.median(values):7.1f}   [{rounds}]")
+        print(f"  {key:<46} {statistics.median(values):7.1f}   [{rounds}]")
 
 
 if __name__ == "__main__":
