@@ -5,7 +5,8 @@ Starts one fixed-answer upstream (``bench/fixed_upstream.py``) and, for each che
 (``paretoroute serve``, one worker, its own data dir): the request log on and off. wrk
 then drives them in rounds; inside a round every scenario runs on before and after back to
 back, in ABBA order across rounds, so drift in the machine's load hits both alike. Reported
-per scenario: the median over rounds of wrk's p50, p99 and req/s, and after/before ratios.
+per scenario: the median over rounds of wrk's p50, p99 and req/s, and after/before ratios;
+then, paired by round, the median of after - before and how often after was lower.
 Scenarios: named at concurrency 1 with the log on and off (the log's cost is the p50
 difference), and named and auto at 8 and 32 (auto also at 1) with the log on (the default).
 With ``--streaming``: streaming named at 1, 8 and 32 and streaming auto at 8 and 32 instead.
@@ -116,11 +117,28 @@ def _row(case: Case, runs: dict[str, list[dict[str, float]]]) -> str:
     before = statistics.median(r["requests"] / r["duration_us"] for r in runs["before"])
     after = statistics.median(r["requests"] / r["duration_us"] for r in runs["after"])
     errors = sum(int(r["errors"]) for side in SIDES for r in runs[side])
-    log = "on" if case.log else "off"
-    ratio = after / before
     joined = " | ".join(cells)
+    return f"| {_label(case)} | {joined} | {after / before:.2f} | {errors} |"
+
+
+def _label(case: Case) -> str:
     mode = f"streaming {case.mode}" if case.stream else case.mode
-    return f"| {mode} | {case.concurrency} | {log} | {joined} | {ratio:.2f} | {errors} |"
+    return f"{mode} | {case.concurrency} | {'on' if case.log else 'off'}"
+
+
+def _paired(case: Case, runs: dict[str, list[dict[str, float]]]) -> str:
+    """Per round, after minus before (measured back to back): the median difference of
+    p50 and of CPU per request, and in how many rounds the after side was lower. A
+    paired figure resolves smaller changes than the difference of two medians when the
+    machine's speed drifts between rounds."""
+    pairs = list(zip(runs["before"], runs["after"], strict=True))
+    p50 = [(after["p50_us"] - before["p50_us"]) / 1000 for before, after in pairs]
+    cpu = [after["cpu_ms"] - before["cpu_ms"] for before, after in pairs]
+    lower = f"{sum(d < 0 for d in p50)} / {sum(d < 0 for d in cpu)} of {len(pairs)}"
+    return (
+        f"| {_label(case)} | {statistics.median(p50):+.3f} | {statistics.median(cpu):+.3f} "
+        f"| {lower} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.start("upstream", fixed, f"http://127.0.0.1:{upstream}/")
         extra = dict(item.split("=", 1) for item in args.router_env)
         ports = _start_routers(procs, tmp, write_catalog(tmp, upstream), checkouts, extra)
-        kinds = {(case.mode, case.stream) for case in cases} | {("named", False)}
+        kinds: set[tuple[Mode, bool]] = {(c.mode, c.stream) for c in cases} | {("named", False)}
         scripts = {kind: tmp / f"{kind[0]}-{kind[1]}.lua" for kind in kinds}
         for (mode, stream), script in scripts.items():
             script.write_text(wrk_script(mode, stream))
@@ -194,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for case in cases:
         print(_row(case, runs[case]))
+    print("\npaired by round: after - before, median over rounds\n")
+    print("| model | conc | log | p50 ms | CPU ms/req | rounds after lower (p50 / CPU) |")
+    print("| --- | ---: | --- | ---: | ---: | ---: |")
+    for case in cases:
+        print(_paired(case, runs[case]))
     if Case("named", 1, False) not in runs:
         return 0
     on, off = runs[Case("named", 1, True)], runs[Case("named", 1, False)]
