@@ -198,7 +198,11 @@ class FeatureBuilder:
         vectors, labels and scores."""
         cached = getattr(self, "_group_cache", None)
         key = (self.train_groups_, self.train_scores_, self.train_vectors_)
-        if cached is None or any(a is not b for a, b in zip(cached[0], key, strict=True)):
+        if (
+            cached is None
+            or len(cached[0]) != len(key)
+            or any(a is not b for a, b in zip(cached[0], key, strict=False))
+        ):
             labels = np.asarray(self.train_groups_)
             groups = np.unique(labels).tolist()
             limits = self._limits(np.array(groups, dtype=np.intp), len(groups))[:, 0].tolist()
