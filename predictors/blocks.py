@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 
 _BLOCK_END = re.compile(r"\n\n(?=[!-~])")  # [!-~]: printable, non-space ASCII
+#: Texts shorter than this are handled whole: looking for their blocks costs more than
+#: it saves (token counts, the embedder's remembered prompt starts).
+SPLIT_MIN_CHARS = 512
 
 
 def split_blocks(text: str) -> list[str]:

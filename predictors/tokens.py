@@ -21,7 +21,7 @@ from typing import Any
 
 import tiktoken
 
-from predictors.blocks import split_blocks
+from predictors.blocks import SPLIT_MIN_CHARS, split_blocks
 from predictors.prompts import content_text
 from predictors.text_memo import TextMemo
 
@@ -86,8 +86,6 @@ def truncate_tokens(text: str, max_tokens: int) -> str:
     return text if len(tokens) <= max_tokens else encoding().decode(tokens[:max_tokens])
 
 
-#: Texts shorter than this are counted whole (splitting would cost more than it saves).
-SPLIT_MIN_CHARS = 512
 #: Counts of blocks already seen: few-shot examples, system prompts, templates.
 BLOCK_COUNTS = TextMemo(count_tokens, min_chars=64)
 

@@ -14,15 +14,13 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from predictors.blocks import last_block_start
+from predictors.blocks import SPLIT_MIN_CHARS, last_block_start
 from predictors.embedders.base import normalise, row_norms
 from predictors.embedders.sentence import folder_fingerprint, minilm_path
 from predictors.embedders.wordpiece import AsciiWordPiece, is_bert_wordpiece
 from predictors.text_memo import TextMemo
 
 DEFAULT_PCA_DIMS = 128
-#: Texts shorter than this are pooled whole: looking their start up costs more than it saves.
-PREFIX_MIN_CHARS = 512
 #: Prompt starts remembered (each ~0.7 KB: a sum of rows).
 MAX_PREFIXES = 10_000
 
@@ -158,7 +156,7 @@ class StaticEmbedder:
         if self._float32 is not None:
             # ``ndarray.mean`` of float16 sums in float32 (row after row), divides, and
             # casts back; the same steps spelled out skip its generic reduction machinery.
-            if len(text) >= PREFIX_MIN_CHARS:
+            if len(text) >= SPLIT_MIN_CHARS:
                 summed = self._summed(self._cut(text))
             if summed is None:
                 ids = self._token_ids(text)
