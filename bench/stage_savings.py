@@ -66,15 +66,17 @@ def main() -> None:
     groups = np.argmax(model.prior.group_proba(vectors, structure), axis=1)
     train = builder.train_vectors_
 
+    windowed = [table[int(g)] for g in groups]
+    assert all(found.window is not None for found in windowed)
+    whole = [found._replace(window=None) for found in windowed]  # the full product
+
     def full(i: int) -> np.ndarray:
         k = i % len(prompts)
-        return (vectors[k : k + 1] @ train.T)[0][table[int(groups[k])][0]]
+        return whole[k].similarities(vectors[k : k + 1], train)
 
     def window(i: int) -> np.ndarray:
         k = i % len(prompts)
-        found = table[int(groups[k])][3]
-        assert found is not None
-        return found.similarities(vectors[k : k + 1], train)
+        return windowed[k].similarities(vectors[k : k + 1], train)
 
     for i in range(len(prompts)):  # the windows give the full product's bits
         assert np.array_equal(full(i), window(i))

@@ -21,7 +21,7 @@ statistics are honest out-of-sample estimates like the ones a new prompt gets.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Self
+from typing import NamedTuple, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +38,26 @@ def _nanmean_rows(values: FloatArray, fallback: FloatArray) -> FloatArray:
     counts = np.sum(~np.isnan(values), axis=-2)
     sums = np.nansum(values, axis=-2)
     return np.where(counts > 0, sums / np.maximum(counts, 1), fallback)
+
+
+class GroupRows(NamedTuple):
+    """A group's training rows, its neighbour limit (``FeatureBuilder._limits``), one row
+    per training row of its scores (NaN as 0) then its 0/1 presence marks, and the window
+    of training vectors its similarities come from (``None``: the full product)."""
+
+    rows: NDArray[np.intp]
+    limit: int
+    stats: FloatArray
+    window: RowWindow | None
+
+    def similarities(
+        self, vector: NDArray[np.float32], matrix: NDArray[np.float32]
+    ) -> NDArray[np.float32]:
+        """The group's entries of ``vector @ matrix.T``: from its window when it has one
+        (the same bits; ``predictors.row_window``)."""
+        if self.window is None:
+            return (vector @ matrix.T)[0][self.rows]
+        return self.window.similarities(vector, matrix)
 
 
 class FeatureBuilder:
@@ -157,13 +177,8 @@ class FeatureBuilder:
         found = self._group_rows().get(group)
         if found is None:
             return None
-        rows, limit, stats, window = found
-        # The group's entries of the full product, from a window of rows that gives the
-        # same bits when there is one (``predictors.row_window``).
-        if window is None:
-            sims = (vector @ self.train_vectors_.T)[0][rows]
-        else:
-            sims = window.similarities(vector, self.train_vectors_)
+        limit, stats = found.limit, found.stats
+        sims = found.similarities(vector, self.train_vectors_)
         k_max, m = min(max(self.ks), len(self.train_vectors_)), len(self.model_means_)
         need = min(k_max, limit, len(sims))  # ranks past the limit never count
         top = (-sims).argpartition(need)[: need + 1] if need < len(sims) else np.arange(need)
@@ -189,27 +204,19 @@ class FeatureBuilder:
             out[block, m] = total / max(min(k, k_max, need), 1)
         return out.reshape(1, -1)
 
-    def _group_rows(
-        self,
-    ) -> dict[int, tuple[NDArray[np.intp], int, FloatArray, RowWindow | None]]:
-        """Per group: its training rows, its neighbour limit (``_limits``), one row per
-        training row of its scores (NaN as 0) then its 0/1 presence marks, and the window
-        of training vectors its similarities come from; built once per set of training
-        vectors, labels and scores."""
+    def _group_rows(self) -> dict[int, GroupRows]:
+        """Per group, its ``GroupRows``; built once per set of training vectors, labels
+        and scores."""
         cached = getattr(self, "_group_cache", None)
         key = (self.train_groups_, self.train_scores_, self.train_vectors_)
-        if (
-            cached is None
-            or len(cached[0]) != len(key)
-            or any(a is not b for a, b in zip(cached[0], key, strict=False))
-        ):
+        if cached is None or any(a is not b for a, b in zip(cached[0], key, strict=True)):
             labels = np.asarray(self.train_groups_)
             groups = np.unique(labels).tolist()
             limits = self._limits(np.array(groups, dtype=np.intp), len(groups))[:, 0].tolist()
             present = ~np.isnan(self.train_scores_)
             stats = np.hstack([np.where(present, self.train_scores_, 0.0), present])
             table = {
-                g: (
+                g: GroupRows(
                     rows,
                     limit,
                     np.ascontiguousarray(stats[rows], dtype=np.float64),
