@@ -29,9 +29,9 @@ from router.resilience.failover import Failover
 from router.resilience.shared_breakers import build_breakers
 from router.settings import Settings
 from router.spend import SpendControl
-from router.upstream.aiohttp_upstream import AiohttpUpstream
 from router.upstream.base import Upstream
 from router.upstream.dispatch import DispatchingUpstream
+from router.upstream.http1_upstream import Http1Upstream
 from router.upstream.in_process import HttpxUpstream
 from router.upstream.limits import ResponseLimits
 
@@ -81,7 +81,8 @@ def _warn_if_blind(engine: DecisionEngine) -> None:
 
 
 def build_upstream(limits: ResponseLimits | None = None) -> Upstream:
-    """In-process replay server, direct aiohttp forwarding, litellm for the rest."""
+    """In-process replay server, direct forwarding (plain HTTP on the router's own pooled
+    client, https over aiohttp), litellm for the providers that need translation."""
     from router.replay.app import create_replay_app
     from router.replay.data import ReplayDataset
     from router.upstream.litellm_upstream import LiteLLMUpstream
@@ -89,7 +90,7 @@ def build_upstream(limits: ResponseLimits | None = None) -> Upstream:
     replay = create_replay_app(ReplayDataset.load())
     replay_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=replay), timeout=None)
     in_process = {BUILTIN_REPLAY: HttpxUpstream(replay_client, limits)}
-    return DispatchingUpstream(AiohttpUpstream(limits=limits), LiteLLMUpstream, in_process)
+    return DispatchingUpstream(Http1Upstream(limits=limits), LiteLLMUpstream, in_process)
 
 
 def build_failover(

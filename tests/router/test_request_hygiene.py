@@ -23,6 +23,7 @@ from router.settings import Settings
 from router.upstream.aiohttp_upstream import AiohttpUpstream
 from router.upstream.base import Upstream, UpstreamTarget
 from router.upstream.fields import CHAT_FIELDS, PROVIDER_FIELDS, TEXT_FIELDS
+from router.upstream.http1_upstream import Http1Upstream
 from router.upstream.litellm_upstream import LiteLLMUpstream
 from tests.router.conftest import catalog_document
 from tests.router.servers import FakeUpstreamState, Listener, listener, live_server
@@ -170,9 +171,10 @@ def _target(url: str) -> UpstreamTarget:
     )
 
 
-@pytest.fixture(params=["aiohttp", "litellm"])
+@pytest.fixture(params=["http1", "aiohttp", "litellm"])
 def upstream(request: pytest.FixtureRequest) -> Upstream:
-    return AiohttpUpstream() if request.param == "aiohttp" else LiteLLMUpstream()
+    kinds = {"http1": Http1Upstream, "aiohttp": AiohttpUpstream, "litellm": LiteLLMUpstream}
+    return kinds[request.param]()
 
 
 def test_upstreams_filter_provider_fields_themselves(

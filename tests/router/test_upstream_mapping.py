@@ -18,6 +18,7 @@ from router.errors import (
 )
 from router.upstream.aiohttp_upstream import AiohttpUpstream
 from router.upstream.base import Upstream, UpstreamTarget
+from router.upstream.http1_upstream import Http1Upstream
 from router.upstream.litellm_upstream import LiteLLMUpstream
 from router.upstream.scrub import scrub
 from router.upstream.status import parse_retry_after, status_error
@@ -33,9 +34,10 @@ def fake() -> Iterator[FaultyUpstream]:
         yield server
 
 
-@pytest.fixture(params=["aiohttp", "litellm"])
+@pytest.fixture(params=["http1", "aiohttp", "litellm"])
 def upstream(request: pytest.FixtureRequest) -> Upstream:
-    return AiohttpUpstream() if request.param == "aiohttp" else LiteLLMUpstream()
+    kinds = {"http1": Http1Upstream, "aiohttp": AiohttpUpstream, "litellm": LiteLLMUpstream}
+    return kinds[request.param]()
 
 
 def call(upstream: Upstream, fake: FaultyUpstream, **state: object) -> UpstreamError:

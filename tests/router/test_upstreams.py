@@ -11,6 +11,7 @@ from router.errors import UpstreamError, UpstreamTimeoutError
 from router.upstream.aiohttp_upstream import AiohttpUpstream
 from router.upstream.base import Upstream, UpstreamTarget
 from router.upstream.dispatch import speaks_openai
+from router.upstream.http1_upstream import Http1Upstream
 from router.upstream.limits import split_lines
 from router.upstream.litellm_upstream import LiteLLMUpstream
 from tests.router.servers import FakeUpstreamState, free_port
@@ -28,9 +29,10 @@ def target(url: str, timeout_s: float = 2.0) -> UpstreamTarget:
     )
 
 
-@pytest.fixture(params=["aiohttp", "litellm"])
+@pytest.fixture(params=["http1", "aiohttp", "litellm"])
 def upstream(request: pytest.FixtureRequest) -> Upstream:
-    return AiohttpUpstream() if request.param == "aiohttp" else LiteLLMUpstream()
+    kinds = {"http1": Http1Upstream, "aiohttp": AiohttpUpstream, "litellm": LiteLLMUpstream}
+    return kinds[request.param]()
 
 
 def test_complete_and_stream(upstream: Upstream, upstream_url, upstream_state: FakeUpstreamState):
