@@ -1,10 +1,12 @@
-"""Direct forwarding to servers that speak the OpenAI protocol natively, over aiohttp.
+"""Direct forwarding over aiohttp to ``https://`` servers that speak the OpenAI protocol.
 
-OpenAI itself, vLLM, llama.cpp and Ollama's ``/v1`` need no translation, so the request
-body goes out as-is (minus the router's own fields) and the stream is relayed as it
-arrives. This skips litellm's per-call work (about 4 ms per call and 14 ms per stream here,
-see BENCHMARKS.md); providers that need translation go through
-``router.upstream.litellm_upstream``.
+OpenAI itself and hosted OpenAI-compatible APIs need no translation, so the request body
+goes out as-is (minus the router's own fields) and the stream is relayed as it arrives.
+This skips litellm's per-call work (about 4 ms per call and 14 ms per stream here, see
+BENCHMARKS.md); providers that need translation go through
+``router.upstream.litellm_upstream``, and plain ``http://`` servers (local vLLM,
+llama.cpp, Ollama) the router's own client, ``router.upstream.http1_upstream``, which
+hands anything else to this class.
 """
 
 from __future__ import annotations

@@ -144,7 +144,7 @@ class Http1Connection(asyncio.Protocol):
         self._buffered = 0
         self._answered = self._done = self._until_close = self.reusable = False
         self._error = None
-        self.transport.writelines((head, body))
+        self.transport.writelines((head, body))  # one writev
 
     async def head(self) -> ResponseHead:
         """The response's status and headers."""

@@ -2,9 +2,9 @@
 
 The built-in replay server is an ASGI app served inside the router's own process;
 ``httpx.ASGITransport`` reaches it without a socket. Real network upstreams use
-``router.upstream.aiohttp_upstream`` instead: on this machine aiohttp's client does
-about 4x (one at a time) to 25x (32 concurrent) the requests per second of httpx's
-(see BENCHMARKS.md).
+``router.upstream.http1_upstream`` (plain HTTP) and ``router.upstream.aiohttp_upstream``
+(https) instead: over a socket httpx's client does several times fewer requests per
+second here (``bench/http_clients.py``).
 """
 
 from __future__ import annotations
