@@ -82,7 +82,7 @@ class Http1Connection(asyncio.Protocol):
         self._answered = True
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError as error:
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as error:
             self._fail(f"malformed response ({type(error).__name__})")
             self.close()
 

@@ -219,9 +219,13 @@ def test_an_unknown_coding_is_a_clear_error(coding: str) -> None:
         run(Scripted(script), calls)
 
 
-def test_malformed_response_is_a_connection_error() -> None:
+UPGRADE = b"HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: h2c\r\n\r\n"
+
+
+@pytest.mark.parametrize("reply", [b"SMTP READY\r\n\r\n", UPGRADE], ids=["junk", "upgrade"])
+def test_malformed_response_is_a_connection_error(reply: bytes) -> None:
     async def script(n: int, headers: dict[str, str], body: bytes, writer: Writer) -> bool:
-        writer.write(b"SMTP READY\r\n\r\n")
+        writer.write(reply)
         return True
 
     async def calls(port: int) -> None:
