@@ -140,24 +140,29 @@ class ObserveRequests:
         scope.setdefault("state", {})[_STATE_KEY] = watch
         status: int | None = None
         completed = False
+        traffic = services.in_flight
 
         async def tracking_send(message: Message) -> None:
             nonlocal status, completed
             if message["type"] == "http.response.start":
                 status = int(message["status"])
             elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Served: the next request may arrive before this one's tasks wind down
+                # (a stream's disconnect listener, the task group), and must not count it.
+                if not completed:
+                    traffic.count -= 1
                 completed = True
             await send(message)
 
         metrics.in_flight.inc()
-        traffic = services.in_flight
         traffic.count += 1
         raised = True
         try:
             await self.app(scope, receive, tracking_send)
             raised = False
         finally:
-            traffic.count -= 1
+            if not completed:
+                traffic.count -= 1
             metrics.in_flight.dec()
             watch.finish(status, completed, raised)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -238,3 +239,30 @@ def test_a_caller_leaving_mid_stream_is_counted_with_its_model(stalling_router: 
     assert total(found, "paretoroute_errors_total", status="499", model=labels["model"]) == 1
     assert total(found, "paretoroute_time_to_first_token_seconds_count") == 1
     assert total(found, "paretoroute_in_flight_requests") == 0
+
+
+def test_a_request_queued_behind_a_finished_stream_is_scored_inline(router_url: str):
+    """Pipelined requests: uvicorn starts the next one as soon as a stream's last byte is
+    sent, while that stream's tasks still wind down. A served request no longer counts as
+    in flight, so the next is scored inline (queue wait exactly 0), not on the thread."""
+    body = orjson.dumps({"model": "auto", "messages": MESSAGES, "stream": True})
+    request = b"POST /v1/chat/completions HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\n"
+    request += b"content-length: %d\r\n\r\n%s" % (len(body), body)
+    before = metrics_of(router_url)
+    host, port = router_url.removeprefix("http://").split(":")
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request * 6)
+        while received.count(b"data: [DONE]") < 6:
+            chunk = sock.recv(65536)
+            assert chunk, received[-300:]
+            received += chunk
+    after = metrics_of(router_url)
+    assert received.count(b"HTTP/1.1 200 OK") == 6
+
+    def delta(name: str) -> float:
+        return total(after, name) - total(before, name)
+
+    assert delta("paretoroute_decision_queue_seconds_count") == 6
+    assert delta("paretoroute_decision_queue_seconds_sum") == 0.0
+    assert total(after, "paretoroute_in_flight_requests") == 0
