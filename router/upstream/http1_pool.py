@@ -4,9 +4,14 @@
 the caller reads the body and hands the connection back with ``release``, which keeps it
 for the next request when the response was read whole and the server allows keep-alive.
 At most ``max_connections`` exchanges run at once (others wait), like aiohttp's
-connector limit. A kept connection that the server closed in the meantime (its idle
-timeout) fails before any byte of an answer arrives; such a request is sent once more
-on a new connection, as aiohttp and urllib3 do.
+connector limit.
+
+A kept connection that the server closed in the meantime (its idle timeout) fails
+before any byte of an answer arrives; the server never read that request, so it is sent
+once more, on a new connection. A server that read a request and then died without a
+byte of answer looks the same and gets the request twice: for a local model server that
+costs compute, not money (hosted APIs use https, which this client does not serve). A
+request on a new connection is never sent twice.
 """
 
 from __future__ import annotations
