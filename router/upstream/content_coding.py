@@ -20,21 +20,18 @@ class UnsupportedCodingError(Exception):
     """A ``content-encoding`` the router cannot decode."""
 
 
-def check_coding(encoding: str) -> str:
-    """The lower-cased coding, or ``UnsupportedCodingError``."""
+def decoded(chunks: AsyncIterator[bytes], encoding: str) -> AsyncIterator[bytes]:
+    """``chunks`` decoded from ``encoding`` ('' and 'identity': ``chunks`` themselves);
+    ``UnsupportedCodingError`` at once for a coding the router cannot read."""
     coding = encoding.strip().lower()
-    if coding not in ("", "identity") and coding not in _WBITS:
-        raise UnsupportedCodingError(coding)
-    return coding
-
-
-async def decoded(chunks: AsyncIterable[bytes], encoding: str) -> AsyncIterator[bytes]:
-    """``chunks`` decoded from ``encoding`` ('' or 'identity' pass through)."""
-    coding = check_coding(encoding)
     if coding in ("", "identity"):
-        async for chunk in chunks:
-            yield chunk
-        return
+        return chunks
+    if coding not in _WBITS:
+        raise UnsupportedCodingError(coding)
+    return _inflated(chunks, coding)
+
+
+async def _inflated(chunks: AsyncIterable[bytes], coding: str) -> AsyncIterator[bytes]:
     inflater = zlib.decompressobj(_WBITS[coding])
     async for chunk in chunks:
         pending = chunk

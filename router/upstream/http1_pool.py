@@ -72,6 +72,22 @@ def request_head(origin: Origin, headers: Mapping[str, str], length: int) -> byt
     return "\r\n".join(lines).encode("utf-8")
 
 
+async def _answer(
+    connection: Http1Connection, head: bytes, body: bytes, head_s: float | None
+) -> ResponseHead:
+    """Send the request on ``connection`` and wait for the response head; the connection
+    is closed if that fails."""
+    connection.send(head, body)
+    try:
+        if head_s is None:
+            return await connection.head()
+        async with asyncio.timeout(head_s):
+            return await connection.head()
+    except BaseException:
+        connection.close()
+        raise
+
+
 class Http1Pool:
     """Idle connections per (host, port), and a cap on exchanges in flight."""
 
@@ -83,11 +99,11 @@ class Http1Pool:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def exchange(
-        self, origin: Origin, head: bytes, body: bytes, connect_s: float, head_s: float
+        self, origin: Origin, head: bytes, body: bytes, connect_s: float, head_s: float | None
     ) -> tuple[Http1Connection, ResponseHead]:
         """Send one request; the connection and the response head. Raises
         ``ConnectFailedError``, ``ConnectionBrokenError`` or ``TimeoutError`` (no head within
-        ``head_s``)."""
+        ``head_s``; None: the caller bounds the wait)."""
         self._bind()
         await self._gate.acquire()
         try:
@@ -99,7 +115,7 @@ class Http1Pool:
     def release(self, connection: Http1Connection, origin: Origin) -> None:
         """End an exchange: keep the connection if it can carry another, else close it."""
         self._gate.release()
-        if connection.reusable and connection.finished and not connection.closed:
+        if connection.reusable and connection.finished:  # a closed one is not reusable
             connection.idle_since = asyncio.get_running_loop().time()
             self._idle.setdefault((origin.host, origin.port), []).append(connection)
         else:
@@ -113,22 +129,16 @@ class Http1Pool:
         self._idle.clear()
 
     async def _send(
-        self, origin: Origin, head: bytes, body: bytes, connect_s: float, head_s: float
+        self, origin: Origin, head: bytes, body: bytes, connect_s: float, head_s: float | None
     ) -> tuple[Http1Connection, ResponseHead]:
-        for attempt in range(2):
-            connection, reused = await self._acquire(origin, connect_s)
-            connection.send(head, body)
-            try:
-                async with asyncio.timeout(head_s):
-                    return connection, await connection.head()
-            except ConnectionBrokenError as error:
-                connection.close()
-                if not (reused and not error.answered and attempt == 0):
-                    raise
-            except BaseException:
-                connection.close()
+        connection, reused = await self._acquire(origin, connect_s)
+        try:
+            return connection, await _answer(connection, head, body, head_s)
+        except ConnectionBrokenError as error:
+            if not reused or error.answered:
                 raise
-        raise AssertionError("unreachable: the second attempt returns or raises")
+        connection = await self._connect(origin, connect_s)  # the kept one was stale
+        return connection, await _answer(connection, head, body, head_s)
 
     async def _acquire(self, origin: Origin, connect_s: float) -> tuple[Http1Connection, bool]:
         idle = self._idle.get((origin.host, origin.port))

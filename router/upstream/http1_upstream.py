@@ -3,7 +3,7 @@ pooled HTTP/1.1 client, everything else (``https://``) over aiohttp.
 
 Local model servers (vLLM, llama.cpp, Ollama) usually sit behind plain HTTP on
 loopback or a LAN, where the router's CPU per request is what a caller waits for;
-``router.upstream.http1_pool`` does that exchange in about a third of aiohttp's CPU.
+the router's own client takes half to two thirds of aiohttp's CPU per call there.
 Hosted APIs need TLS and answer in hundreds of milliseconds, so they keep aiohttp.
 Timeouts, caps and errors are the same as ``AiohttpUpstream``'s: a whole call is bounded
 by ``timeout_s``, opening the connection by ``connect_s``, each wait for a piece of a
@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from router.errors import UpstreamError, UpstreamResponseError
 from router.upstream.aiohttp_upstream import AiohttpUpstream
 from router.upstream.base import ChunkBatch, Endpoint, Payload, Upstream, UpstreamTarget
-from router.upstream.content_coding import UnsupportedCodingError, check_coding, decoded
+from router.upstream.content_coding import UnsupportedCodingError, decoded
 from router.upstream.http1_conn import ConnectionBrokenError, Http1Connection, ResponseHead
 from router.upstream.http1_pool import (
     ConnectFailedError,
@@ -30,15 +30,17 @@ from router.upstream.http1_pool import (
 from router.upstream.limits import ResponseLimits, read_capped, read_prefix, split_lines
 from router.upstream.status import body_error
 from router.upstream.wire import (
-    OPENAI_API_BASE,
-    PATHS,
     broken_stream_error,
     parse_json,
     request_parts,
     sse_events,
     timeout_error,
     unreachable_error,
+    upstream_url,
 )
+
+#: What an exchange can fail with, before ``_translated`` makes it an ``UpstreamError``.
+_FAILURES = (ConnectFailedError, ConnectionBrokenError, TimeoutError, UnsupportedCodingError)
 
 
 async def _pieces(connection: Http1Connection, wait_s: float | None) -> AsyncIterator[bytes]:
@@ -51,15 +53,19 @@ def _body(
     connection: Http1Connection, head: ResponseHead, wait_s: float | None
 ) -> AsyncIterator[bytes]:
     """The body, decoded from its content coding."""
-    coding = check_coding(head.headers.get("content-encoding", ""))
-    pieces = _pieces(connection, wait_s)
-    return pieces if coding in ("", "identity") else decoded(pieces, coding)
+    return decoded(_pieces(connection, wait_s), head.headers.get("content-encoding", ""))
 
 
-def _bad_coding(target: UpstreamTarget, error: UnsupportedCodingError) -> UpstreamResponseError:
-    return UpstreamResponseError(
-        f"Model {target.model!r} sent a body the router cannot decode ({error})"
-    )
+def _translated(target: UpstreamTarget, error: Exception, started: bool = False) -> UpstreamError:
+    """The ``UpstreamError`` for a failed exchange (``started``: a stream had relayed)."""
+    if isinstance(error, TimeoutError):
+        return timeout_error(target)
+    if isinstance(error, UnsupportedCodingError):
+        message = f"Model {target.model!r} sent a body the router cannot decode ({error})"
+        return UpstreamResponseError(message)
+    if started and isinstance(error, ConnectionBrokenError):
+        return broken_stream_error(target, error)
+    return unreachable_error(target, error)
 
 
 class Http1Upstream:
@@ -74,9 +80,6 @@ class Http1Upstream:
         self.limits = limits or ResponseLimits()
         self._pool = Http1Pool(max_connections)
         self._fallback = fallback or AiohttpUpstream(max_connections, self.limits)
-
-    def _origin(self, target: UpstreamTarget, endpoint: Endpoint) -> Origin | None:
-        return plain_origin((target.api_base or OPENAI_API_BASE).rstrip("/") + PATHS[endpoint])
 
     def _request(
         self, target: UpstreamTarget, endpoint: Endpoint, body: Payload, origin: Origin
@@ -94,7 +97,7 @@ class Http1Upstream:
         return body_error(target.model, head.status, content, head.headers, (target.api_key,))
 
     async def complete(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> Payload:
-        origin = self._origin(target, endpoint)
+        origin = plain_origin(upstream_url(target, endpoint))
         if origin is None:
             return await self._fallback.complete(target, endpoint, body)
         request, payload = self._request(target, endpoint, body, origin)
@@ -103,7 +106,7 @@ class Http1Upstream:
         try:
             async with asyncio.timeout(target.timeout_s):
                 connection, head = await self._pool.exchange(
-                    origin, request, payload, target.connect_s, target.first_byte_s
+                    origin, request, payload, target.connect_s, wait_s
                 )
                 try:
                     if head.status >= 400:
@@ -116,18 +119,14 @@ class Http1Upstream:
                     )
                 finally:
                     self._pool.release(connection, origin)
-        except (ConnectFailedError, ConnectionBrokenError) as error:
-            raise unreachable_error(target, error) from None
-        except TimeoutError:
-            raise timeout_error(target) from None
-        except UnsupportedCodingError as error:
-            raise _bad_coding(target, error) from None
+        except _FAILURES as error:
+            raise _translated(target, error) from None
         return parse_json(content, target)
 
     async def stream(
         self, target: UpstreamTarget, endpoint: Endpoint, body: Payload
     ) -> AsyncIterator[ChunkBatch]:
-        origin = self._origin(target, endpoint)
+        origin = plain_origin(upstream_url(target, endpoint))
         if origin is None:
             async for batch in self._fallback.stream(target, endpoint, body):
                 yield batch
@@ -151,16 +150,8 @@ class Http1Upstream:
                     yield batch
             finally:
                 self._pool.release(connection, origin)
-        except ConnectFailedError as error:
-            raise unreachable_error(target, error) from None
-        except ConnectionBrokenError as error:
-            if started:
-                raise broken_stream_error(target, error) from None
-            raise unreachable_error(target, error) from None
-        except TimeoutError:
-            raise timeout_error(target) from None
-        except UnsupportedCodingError as error:
-            raise _bad_coding(target, error) from None
+        except _FAILURES as error:
+            raise _translated(target, error, started) from None
 
     async def aclose(self) -> None:
         self._pool.close()

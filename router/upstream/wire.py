@@ -27,11 +27,16 @@ def wire_model(litellm_model: str) -> str:
     return litellm_model.split("/", 1)[1] if "/" in litellm_model else litellm_model
 
 
+def upstream_url(target: UpstreamTarget, endpoint: Endpoint, base: str | None = None) -> str:
+    """Where the request goes: ``base`` (else the target's, else OpenAI's) plus the path."""
+    return (base or target.api_base or OPENAI_API_BASE).rstrip("/") + PATHS[endpoint]
+
+
 def request_parts(
     target: UpstreamTarget, endpoint: Endpoint, body: Payload, base: str | None = None
 ) -> tuple[str, bytes, dict[str, str]]:
     """URL, JSON body and headers of the upstream request."""
-    url = (base or target.api_base or OPENAI_API_BASE).rstrip("/") + PATHS[endpoint]
+    url = upstream_url(target, endpoint, base)
     headers = {"content-type": "application/json", **dict(target.headers)}
     if target.api_key:
         headers["authorization"] = f"Bearer {target.api_key}"
