@@ -93,7 +93,10 @@ class Http1Upstream:
     async def _error(
         self, connection: Http1Connection, head: ResponseHead, target: UpstreamTarget
     ) -> UpstreamError:
-        content = await read_prefix(_body(connection, head, target.first_byte_s))
+        try:
+            content = await read_prefix(_body(connection, head, target.first_byte_s))
+        except UnsupportedCodingError:
+            content = b""  # unreadable text; the status and its headers still say what happened
         return body_error(target.model, head.status, content, head.headers, (target.api_key,))
 
     async def complete(self, target: UpstreamTarget, endpoint: Endpoint, body: Payload) -> Payload:

@@ -14,7 +14,12 @@ from typing import Any
 import orjson
 import pytest
 
-from router.errors import UpstreamConnectionError, UpstreamError, UpstreamResponseError
+from router.errors import (
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamRateLimitError,
+    UpstreamResponseError,
+)
 from router.upstream.base import ChunkBatch, Endpoint, Payload, UpstreamTarget
 from router.upstream.http1_conn import HIGH_WATER, Http1Connection
 from router.upstream.http1_pool import plain_origin
@@ -385,3 +390,20 @@ def test_an_upstream_error_status_is_mapped_with_its_message() -> None:
 
     with pytest.raises(UpstreamError, match="no such model"):
         run(Scripted(script), calls)
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip"])
+def test_an_error_body_that_cannot_be_decoded_keeps_its_status(coding: str) -> None:
+    """A 429 whose body is in an unknown coding (or corrupt gzip) is still a rate limit."""
+
+    async def script(n: int, headers: dict[str, str], body: bytes, writer: Writer) -> bool:
+        extra = f"content-encoding: {coding}\r\nretry-after: 7\r\n"
+        writer.write(response(b"\x8b\x00garbage", extra, status="429 Too Many Requests"))
+        return True
+
+    async def calls(port: int) -> None:
+        await Http1Upstream().complete(target(port), "chat", BODY)
+
+    with pytest.raises(UpstreamRateLimitError) as raised:
+        run(Scripted(script), calls)
+    assert raised.value.status_code == 429 and raised.value.retry_after_s == 7.0
